@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Private declarations shared by the files of store/. Nothing outside store/ (and its unit
+ * tests) includes this header.
+ */
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy/common.h"
+
+struct store_tag;
+
+#define STORE_DB_NAME    "domain.db"
+#define STORE_BLOBS_DIR  "blobs"
+#define STORE_TMP_DIR    "tmp"
+#define STORE_STMT_CACHE 64
+
+struct store_stmt_slot {
+	const char *sql; /* identity: callers pass string literals */
+	sqlite3_stmt *stmt;
+};
+
+/* An open domain. Single-threaded: one handle per thread (STYLE.md B5). */
+struct store {
+	char *root;   /* the store root ($CAFS_STORE), owned */
+	char *dir;    /* <root>/<domain>, owned */
+	char *name;   /* the domain name, owned */
+	int dir_fd;   /* O_PATH|O_DIRECTORY of dir */
+	int blobs_fd; /* O_DIRECTORY of dir/blobs */
+	int tmp_fd;   /* O_DIRECTORY of dir/tmp */
+	sqlite3 *db;
+	int txn_depth;                 /* nesting of store_txn_begin() */
+	char actor[128];               /* who is written into the audit table */
+	bool no_tmpfile;               /* O_TMPFILE unsupported here: use named temp files */
+	const char *test_force_xxh128; /* tests only: pretend every ingest hashes to this */
+	struct store_stmt_slot stmts[STORE_STMT_CACHE];
+};
+
+/* Current time in microseconds since the epoch (CLOCK_REALTIME). */
+int64_t store_now_us(void);
+
+/*
+ * A prepared statement for @sql, cached on @s for its lifetime and reset and cleared on each
+ * call. @sql must be a string literal (its address is the cache key). Borrowed; NULL with @e
+ * filled on a prepare error.
+ */
+sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct cafs_error *e);
+
+/* Fill @e from the database's last error (CONSTRAINT→CONFLICT, BUSY→THROTTLED, else INTERNAL).
+ * Returns the negative errno. */
+int store_sql_error(struct store *s, int rc, const char *what, struct cafs_error *e);
+
+/* Run one statement without results (schema, pragmas). */
+int store_exec(struct store *s, const char *sql, struct cafs_error *e);
+
+/* Transactions: begin is BEGIN IMMEDIATE at depth 0 and a savepoint-free no-op when nested. */
+int store_txn_begin(struct store *s, struct cafs_error *e);
+int store_txn_commit(struct store *s, struct cafs_error *e);
+void store_txn_rollback(struct store *s);
+
+/*
+ * Schema: bring @db to @target_version by running the migrations in order (target 0 = newest).
+ * Refuses a database newer than this build knows (ValidationException).
+ */
+int store_schema_migrate(sqlite3 *db, int target_version, struct cafs_error *e);
+
+/* The newest schema version this build writes. */
+int store_schema_version(void);
+
+/*
+ * Append an audit row (who = s->actor). Runs in the current transaction if one is open,
+ * else on its own. @outcome is "ok" or the exception name; @reason may be NULL.
+ */
+int store_audit(struct store *s, const char *action, const char *resource, const char *outcome,
+		const char *reason, struct cafs_error *e);
+
+/* Record a refusal: the audit row for an operation that failed with @err. Never fails. */
+void store_audit_refusal(struct store *s, const char *action, const char *resource,
+			 const struct cafs_error *err);
+
+/* Blob store internals (store/blob.c). */
+int store_blob_sweep(struct store *s, struct cafs_error *e);
+
+/* Add or overwrite tags on a resource ARN (in the caller's transaction). */
+int store_tags_add(struct store *s, const char *arn, const struct store_tag *tags, size_t n,
+		   struct cafs_error *e);
+
+/* The domain owner's account id (from the domain row). */
+int store_domain_owner(struct store *s, char buf[13], struct cafs_error *e);

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The domain store: one folder per domain under the store root, holding domain.db (SQLite,
+ * WAL) and blobs/ (store/blob.h). This header is the API every front end (the CLI, the mount)
+ * calls; each mutating call runs in one transaction and writes an audit row, also when it is
+ * refused.
+ *
+ * Handles are single-threaded: open one per thread. Several processes may open one domain at
+ * once (SQLite WAL with a busy timeout; blob ingest is lock-free).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/names.h"
+
+struct store;
+struct cafs_error;
+
+#define STORE_REGION "local" /* the region part of every ARN */
+
+/* DomainDescription (spec §1.1); plain value. */
+struct store_domain {
+	char name[CAFS_DOMAIN_NAME_MAX + 1];
+	char owner[CAFS_ACCOUNT_ID_LEN + 1];
+	char encryption_key[1024]; /* opaque; "" when none */
+	char status[8];            /* "Active" or "Deleted" */
+	int64_t created_us;
+	int64_t repository_count;
+	int64_t asset_size_bytes; /* deduplicated bytes */
+};
+
+struct store_tag {
+	const char *key;
+	const char *value;
+};
+
+/* RepositoryDescription (spec §1.2); plain value. */
+struct store_repository {
+	char name[CAFS_REPOSITORY_NAME_MAX + 1];
+	char description[4 * CAFS_DESCRIPTION_MAX + 1];
+	char administrator_account[CAFS_ACCOUNT_ID_LEN + 1];
+	int64_t created_us;
+	size_t n_upstreams;
+	char upstreams[CAFS_MAX_UPSTREAMS][CAFS_REPOSITORY_NAME_MAX + 1]; /* search order */
+	char external_connection[101];                                    /* "" when none */
+	enum cafs_format external_format;
+};
+
+/* A connection name's source in this domain (configure-external-connection). */
+struct store_source {
+	char name[101];
+	enum cafs_format format;
+	char url[4096]; /* "" when not configured */
+	int64_t updated_us;
+};
+
+/*
+ * The store root: @explicit_root if not NULL, else $CAFS_STORE, else $XDG_DATA_HOME/cafs, else
+ * $HOME/.local/share/cafs. Owned string (free()); NULL on ENOMEM or when no home is known.
+ */
+char *store_default_root(const char *explicit_root);
+
+/* The account id of the calling user: its uid as 12 digits. */
+void store_local_account(char buf[CAFS_ACCOUNT_ID_LEN + 1]);
+
+/*
+ * Create domain @name under @root (created if missing) owned by the calling user, and open it.
+ * ConflictException if it exists. On success *@ret is an open handle (free with store_close()).
+ */
+int store_domain_create(const char *root, const char *name, const char *encryption_key,
+			const struct store_tag *tags, size_t n_tags, struct store **ret,
+			struct cafs_error *e);
+
+/*
+ * Open domain @name under @root: migrates the schema, sweeps temp files left by a crash.
+ * ResourceNotFoundException if there is no such domain.
+ */
+int store_open(const char *root, const char *name, struct store **ret, struct cafs_error *e);
+
+/* Close a handle. NULL is a no-op. */
+void store_close(struct store *s);
+
+static inline void store_closep(struct store **s)
+{
+	store_close(*s);
+}
+
+/* The name written into audit rows as "who" (default "uid:<n>(<user>)"); copied. */
+void store_set_actor(struct store *s, const char *who);
+
+/* The domain's folder (borrowed, valid while @s is open). */
+const char *store_dir(const struct store *s);
+
+/* DescribeDomain. */
+int store_domain_describe(struct store *s, struct store_domain *ret, struct cafs_error *e);
+
+/*
+ * List the domains under @root, sorted by name. *@ret is an owned array (free()); an absent
+ * root is an empty list.
+ */
+int store_domain_list(const char *root, struct store_domain **ret, size_t *ret_n,
+		      struct cafs_error *e);
+
+/*
+ * DeleteDomain: refused with ConflictException (ENOTEMPTY) while it has repositories. *@ret is
+ * the description with status "Deleted". The domain's folder is removed.
+ */
+int store_domain_delete(const char *root, const char *name, struct store_domain *ret,
+			struct cafs_error *e);
+
+/*
+ * CreateRepository with an ordered upstream list (each must exist; at most 10; no duplicates).
+ * ConflictException if the name is taken.
+ */
+int store_repository_create(struct store *s, const char *name, const char *description,
+			    const char *const *upstreams, size_t n_upstreams,
+			    const struct store_tag *tags, size_t n_tags,
+			    struct store_repository *ret, struct cafs_error *e);
+
+/* DescribeRepository. */
+int store_repository_describe(struct store *s, const char *name, struct store_repository *ret,
+			      struct cafs_error *e);
+
+/*
+ * UpdateRepository: @description NULL keeps it; @set_upstreams replaces the whole list (empty
+ * removes all). A cycle is ValidationException with ELOOP; upstreams on a repository with an
+ * external connection is ConflictException.
+ */
+int store_repository_update(struct store *s, const char *name, const char *description,
+			    bool set_upstreams, const char *const *upstreams, size_t n_upstreams,
+			    struct store_repository *ret, struct cafs_error *e);
+
+/*
+ * DeleteRepository: removes the repository and its package records. Refused with
+ * ConflictException (EBUSY) while it is an upstream of another repository.
+ */
+int store_repository_delete(struct store *s, const char *name, struct store_repository *ret,
+			    struct cafs_error *e);
+
+/*
+ * ListRepositoriesInDomain: repositories whose name starts with @prefix (NULL = all) and, when
+ * @administrator is not NULL, administered by that account; sorted by name. Owned array.
+ */
+int store_repository_list(struct store *s, const char *prefix, const char *administrator,
+			  struct store_repository **ret, size_t *ret_n, struct cafs_error *e);
+
+/*
+ * AssociateExternalConnection: at most one per repository, and never on a repository with
+ * upstreams (ConflictException). The name must be one of the spec's (ValidationException).
+ */
+int store_repository_associate_external(struct store *s, const char *repository,
+					const char *connection, struct store_repository *ret,
+					struct cafs_error *e);
+
+/* DisassociateExternalConnection: NotFound when the repository does not have @connection. */
+int store_repository_disassociate_external(struct store *s, const char *repository,
+					   const char *connection, struct store_repository *ret,
+					   struct cafs_error *e);
+
+/*
+ * Set the source URL (https://, http:// or file://) of connection @name for this domain.
+ * @url NULL or "" removes it.
+ */
+int store_source_configure(struct store *s, const char *name, const char *url,
+			   struct store_source *ret, struct cafs_error *e);
+
+/* The source of connection @name (url "" when not configured). */
+int store_source_get(struct store *s, const char *name, struct store_source *ret,
+		     struct cafs_error *e);
+
+/* The tags of a resource ARN, sorted by key. Owned array of owned strings: free with
+ * store_tags_free(). */
+int store_tags_list(struct store *s, const char *arn, struct store_tag **ret, size_t *ret_n,
+		    struct cafs_error *e);
+void store_tags_free(struct store_tag *tags, size_t n);
+
+/* ARNs: arn:aws:codeartifact:local:<owner>:domain/<d> and …:repository/<d>/<r>. */
+void store_domain_arn(const struct store_domain *d, char *buf, size_t bufsz);
+void store_repository_arn(const char *owner, const char *domain, const char *repository, char *buf,
+			  size_t bufsz);
+
+/* One audit row (newest first from store_audit_list()). Owned strings inside the array. */
+struct store_audit_row {
+	int64_t id;
+	int64_t time_us;
+	char *who;
+	char *action;
+	char *resource;
+	char *outcome;
+	char *reason;
+};
+
+/* The last @limit audit rows (0 = all), newest first. Free with store_audit_free(). */
+int store_audit_list(struct store *s, size_t limit, struct store_audit_row **ret, size_t *ret_n,
+		     struct cafs_error *e);
+void store_audit_free(struct store_audit_row *rows, size_t n);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Install what building and testing cafs needs, from Debian 12's packages (run as root).
+# Sourced or run by tools/demo.sh and tools/test.sh; safe to run again.
+set -euo pipefail
+
+CAFS_DEB_PACKAGES=(
+	# build
+	gcc meson ninja-build pkg-config
+	# libraries (README: Dependencies)
+	libfuse3-dev fuse3 libsqlite3-dev libxxhash-dev libjansson-dev libarchive-dev
+	libssl-dev libexpat1-dev libcmocka-dev
+	# tests and tooling
+	jq python3 attr clang-format git
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	missing=()
+	for p in "${CAFS_DEB_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "error: not root, and these packages are missing: ${missing[*]}" >&2
+		echo "run as root, or: sudo apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${CAFS_DEB_PACKAGES[@]}" >/dev/null
