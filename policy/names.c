@@ -227,3 +227,143 @@ const char *cafs_external_connection_name(size_t i)
 {
 	return i < ARRAY_SIZE(connections) ? connections[i].name : NULL;
 }
+
+int cafs_validate_coord_part(const char *value, const char *what, struct cafs_error *e)
+{
+	size_t n = value ? strlen(value) : 0;
+
+	if (n == 0)
+		return cafs_error_set(e, CAFS_VALIDATION, 0, "%s must not be empty", what);
+	if (n > CAFS_PACKAGE_FIELD_MAX)
+		return cafs_error_set(e, CAFS_VALIDATION, ENAMETOOLONG,
+				      "%s '%.40s...' is longer than 255 characters", what, value);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c == '#' || c == '/' || c == ' ' || (c >= '\t' && c <= '\r') || c < 0x20 ||
+		    c == 0x7f)
+			return cafs_error_set(e, CAFS_VALIDATION, 0,
+					      "%s '%s' must not contain '#', '/', whitespace or "
+					      "control characters",
+					      what, value);
+	}
+	return 0;
+}
+
+int cafs_validate_coord(enum cafs_format format, const char *namespace_, const char *name,
+			const char *version, struct cafs_error *e)
+{
+	bool has_ns = namespace_ && *namespace_;
+	int r;
+
+	if (!cafs_format_name(format))
+		return cafs_error_set(e, CAFS_VALIDATION, 0, "unknown package format");
+	switch (format) {
+	case CAFS_FORMAT_MAVEN:
+	case CAFS_FORMAT_GENERIC:
+	case CAFS_FORMAT_SWIFT:
+		if (!has_ns)
+			return cafs_error_set(e, CAFS_VALIDATION, 0,
+					      "a %s package needs a namespace%s",
+					      cafs_format_name(format),
+					      format == CAFS_FORMAT_MAVEN ? " (its groupId)" : "");
+		break;
+	case CAFS_FORMAT_PYPI:
+	case CAFS_FORMAT_NUGET:
+	case CAFS_FORMAT_RUBY:
+	case CAFS_FORMAT_CARGO:
+		if (has_ns)
+			return cafs_error_set(e, CAFS_VALIDATION, 0,
+					      "a %s package has no namespace, but '%s' was given",
+					      cafs_format_name(format), namespace_);
+		break;
+	case CAFS_FORMAT_NPM:
+	case CAFS_FORMAT_NONE:
+		break;
+	}
+	if (has_ns) {
+		r = cafs_validate_coord_part(namespace_, "namespace", e);
+		if (r < 0)
+			return r;
+	}
+	r = cafs_validate_coord_part(name, "package", e);
+	if (r == 0 && version)
+		r = cafs_validate_coord_part(version, "version", e);
+	return r;
+}
+
+/* Generic asset names: Unicode letters and digits, or one of these (spec §5.2). */
+static bool generic_asset_char(unsigned int cp)
+{
+	if (cp >= 0x80)
+		return true; /* non-ASCII: letters/digits of other scripts; controls refused below
+			      */
+	if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9'))
+		return true;
+	return cp != 0 && strchr("~!@^&()-_+[]{};,. ", (int)cp) != NULL;
+}
+
+int cafs_validate_asset_name(enum cafs_format format, const char *name, struct cafs_error *e)
+{
+	size_t count = 0;
+	size_t n = name ? strlen(name) : 0;
+	int r;
+
+	if (n == 0)
+		return cafs_error_set(e, CAFS_VALIDATION, 0, "asset name must not be empty");
+	r = utf8_check(name, &count, "asset name", e);
+	if (r < 0)
+		return r;
+	if (count > CAFS_ASSET_NAME_MAX)
+		return cafs_error_set(e, CAFS_VALIDATION, ENAMETOOLONG,
+				      "asset name '%.40s...' is longer than 255 characters", name);
+	if (strchr(name, '/'))
+		return cafs_error_set(e, CAFS_VALIDATION, 0, "asset name '%s' must not contain '/'",
+				      name);
+	if (format == CAFS_FORMAT_NPM && strcmp(name, "package.tgz") != 0)
+		return cafs_error_set(e, CAFS_VALIDATION, 0,
+				      "an npm package version has one asset, named 'package.tgz', "
+				      "not '%s'",
+				      name);
+	if (format != CAFS_FORMAT_GENERIC)
+		return 0;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return cafs_error_set(e, CAFS_VALIDATION, 0, "asset name '%s' is not allowed",
+				      name);
+	if (name[0] == ' ' || name[n - 1] == ' ' || strstr(name, "  "))
+		return cafs_error_set(e, CAFS_VALIDATION, 0,
+				      "asset name '%s' must not start or end with a space or hold "
+				      "two spaces in a row",
+				      name);
+	for (size_t i = 0; i < n; i++)
+		if (!generic_asset_char((unsigned char)name[i]))
+			return cafs_error_set(e, CAFS_VALIDATION, 0,
+					      "asset name '%s' has '%c': generic asset names take "
+					      "letters, digits, spaces and ~!@^&()-_+[]{};,. only",
+					      name, name[i]);
+	return 0;
+}
+
+int cafs_pypi_normalize(const char *name, char *buf, size_t bufsz)
+{
+	size_t o = 0;
+
+	for (const char *p = name; *p; p++) {
+		char c = *p;
+
+		if (c == '-' || c == '_' || c == '.') {
+			while (p[1] == '-' || p[1] == '_' || p[1] == '.')
+				p++;
+			c = '-';
+		} else if (c >= 'A' && c <= 'Z') {
+			c = (char)(c - 'A' + 'a');
+		}
+		if (o + 1 >= bufsz)
+			return -ENAMETOOLONG;
+		buf[o++] = c;
+	}
+	if (bufsz == 0)
+		return -ENAMETOOLONG;
+	buf[o] = '\0';
+	return 0;
+}

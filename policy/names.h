@@ -72,3 +72,33 @@ enum cafs_format cafs_external_connection_format(const char *name, struct cafs_e
 
 /* The @i-th known external connection name (for help texts), NULL past the end. */
 const char *cafs_external_connection_name(size_t i);
+
+#define CAFS_PACKAGE_FIELD_MAX 255 /* namespace, name, version (spec §3) */
+#define CAFS_ASSET_NAME_MAX    255
+#define CAFS_MAX_ASSETS        150 /* assets per package version (spec §11) */
+
+/*
+ * A package coordinate's parts: 1-255 characters, none of '#', '/' or whitespace (spec §3).
+ * @what is "namespace", "package" or "version" for the message.
+ */
+int cafs_validate_coord_part(const char *value, const char *what, struct cafs_error *e);
+
+/*
+ * A whole coordinate for @format: namespace required for maven, generic and swift, refused for
+ * pypi, nuget, ruby and cargo; npm's is optional. Name and version must be valid parts.
+ */
+int cafs_validate_coord(enum cafs_format format, const char *namespace_, const char *name,
+			const char *version, struct cafs_error *e);
+
+/*
+ * An asset name: 1-255 characters without control characters; for generic the stricter rules
+ * of spec §5.2 (letters, digits and ~!@^&()-_+[]{};,. and single inner spaces; not "." or "..");
+ * npm's only asset is "package.tgz".
+ */
+int cafs_validate_asset_name(enum cafs_format format, const char *name, struct cafs_error *e);
+
+/*
+ * PEP 503 normalization (lower case, runs of '-', '_', '.' become one '-') of @name into @buf.
+ * Returns 0, or -ENAMETOOLONG when @buf is too small.
+ */
+int cafs_pypi_normalize(const char *name, char *buf, size_t bufsz);

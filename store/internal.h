@@ -91,3 +91,6 @@ int store_tags_add(struct store *s, const char *arn, const struct store_tag *tag
 
 /* The domain owner's account id (from the domain row). */
 int store_domain_owner(struct store *s, char buf[13], struct cafs_error *e);
+
+/* Row id of repository @name in this domain, or ResourceNotFoundException. */
+int store_repo_id(struct store *s, const char *name, int64_t *ret, struct cafs_error *e);

@@ -40,8 +40,7 @@ static void repo_arn(struct store *s, const char *repository, char *buf, size_t 
 	store_repository_arn(owner, s->name, repository, buf, bufsz);
 }
 
-/* Row id of repository @name, or NotFound. */
-static int repo_id(struct store *s, const char *name, int64_t *ret, struct cafs_error *e)
+int store_repo_id(struct store *s, const char *name, int64_t *ret, struct cafs_error *e)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM repositories WHERE name = ?", e);
 	int rc;
@@ -129,7 +128,7 @@ int store_repository_describe(struct store *s, const char *name, struct store_re
 	int r = cafs_validate_repository_name(name, e);
 
 	if (r == 0)
-		r = repo_id(s, name, &id, e);
+		r = store_repo_id(s, name, &id, e);
 	if (r == 0)
 		r = load_repository(s, id, ret, e);
 	return r;
@@ -191,7 +190,7 @@ static int set_upstreams(struct store *s, int64_t id, const char *name,
 		if (strcmp(upstreams[i], name) == 0)
 			return cafs_error_set(e, CAFS_VALIDATION, ELOOP,
 					      "repository '%s' cannot be its own upstream", name);
-		r = repo_id(s, upstreams[i], &up, e);
+		r = store_repo_id(s, upstreams[i], &up, e);
 		if (r < 0)
 			return cafs_error_set(e, CAFS_NOT_FOUND, 0,
 					      "upstream repository '%s' does not exist in domain "
@@ -323,7 +322,7 @@ int store_repository_update(struct store *s, const char *name, const char *descr
 		store_audit_refusal(s, "UpdateRepository", arn, e);
 		return r;
 	}
-	r = repo_id(s, name, &id, e);
+	r = store_repo_id(s, name, &id, e);
 	if (r == 0 && description) {
 		sqlite3_stmt *st =
 			store_stmt(s, "UPDATE repositories SET description = ? WHERE id = ?", e);
@@ -362,7 +361,7 @@ int store_repository_delete(struct store *s, const char *name, struct store_repo
 		store_audit_refusal(s, "DeleteRepository", arn, e);
 		return r;
 	}
-	r = repo_id(s, name, &id, e);
+	r = store_repo_id(s, name, &id, e);
 	if (r == 0)
 		r = load_repository(s, id, &desc, e);
 	if (r == 0) {
@@ -490,7 +489,7 @@ int store_repository_associate_external(struct store *s, const char *repository,
 		store_audit_refusal(s, "AssociateExternalConnection", arn, e);
 		return r;
 	}
-	r = repo_id(s, repository, &id, e);
+	r = store_repo_id(s, repository, &id, e);
 	if (r == 0) {
 		struct store_repository cur;
 
@@ -545,7 +544,7 @@ int store_repository_disassociate_external(struct store *s, const char *reposito
 		store_audit_refusal(s, "DisassociateExternalConnection", arn, e);
 		return r;
 	}
-	r = repo_id(s, repository, &id, e);
+	r = store_repo_id(s, repository, &id, e);
 	if (r == 0) {
 		st = store_stmt(s,
 				"DELETE FROM repository_external_connections "

@@ -190,6 +190,44 @@ ok "delete-repository pypi-store" delete-repository --domain acme --repository p
 ok "disassociate after delete is not found" list-repositories-in-domain --domain acme
 check "pypi-store gone" '[.repositories[].name] | index("pypi-store") == null'
 
+# --- generic assets and deduplication -----------------------------------------------------
+head -c 3000000 /dev/urandom >"$WORK/big.bin"
+BIG_SHA=$(sha256sum "$WORK/big.bin" | cut -d' ' -f1)
+printf 'abc' >"$WORK/abc.txt"
+ABC_SHA=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+"$CAFS" create-repository --domain acme --repository left >/dev/null 2>&1
+"$CAFS" create-repository --domain acme --repository right >/dev/null 2>&1
+ok "publish-package-version" publish-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 1.0 --asset-content "$WORK/big.bin" --asset-name big.bin --asset-sha256 "$BIG_SHA"
+check "publish response shape" '.format == "generic" and .namespace == "tools" and .package == "blob" and .version == "1.0"
+	and .status == "Published" and (.versionRevision | length) == 44 and .asset.name == "big.bin" and .asset.size == 3000000
+	and .asset.hashes["SHA-256"] == "'"$BIG_SHA"'" and (.asset.hashes | keys) == ["MD5", "SHA-1", "SHA-256", "SHA-512"]'
+REV1=$(jq -r .versionRevision "$OUT")
+ok "same bytes into a second repository" publish-package-version --domain acme --repository right --format generic --namespace tools --package blob --package-version 1.0 --asset-content "$WORK/big.bin" --asset-name big.bin --asset-sha256 "$BIG_SHA"
+ok "describe-domain after dedup" describe-domain --domain acme
+check "assetSizeBytes counts shared bytes once" '.domain.assetSizeBytes == 3000000'
+[ "$(find "$CAFS_STORE/acme/blobs" -type f | wc -l)" -eq 1 ] && pass "one blob file on disk" || flunk "one blob file on disk"
+ok "republish same bytes is a no-op" publish-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 1.0 --asset-content "$WORK/big.bin" --asset-name big.bin --asset-sha256 "$BIG_SHA"
+check "revision unchanged" '.versionRevision == "'"$REV1"'"'
+refused "other bytes under the same name" 1 ConflictException publish-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 1.0 --asset-content "$WORK/abc.txt" --asset-name big.bin --asset-sha256 "$ABC_SHA"
+refused "new asset into a Published generic version" 1 ConflictException publish-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 1.0 --asset-content "$WORK/abc.txt" --asset-name abc.txt --asset-sha256 "$ABC_SHA"
+refused "sha256 mismatch" 1 ValidationException publish-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 2.0 --asset-content "$WORK/abc.txt" --asset-name abc.txt --asset-sha256 "$BIG_SHA"
+refused "generic needs a namespace" 1 ValidationException publish-package-version --domain acme --repository left --format generic --package blob --package-version 2.0 --asset-content "$WORK/abc.txt" --asset-name abc.txt --asset-sha256 "$ABC_SHA"
+refused "generic only" 1 ValidationException publish-package-version --domain acme --repository left --format pypi --package blob --package-version 2.0 --asset-content "$WORK/abc.txt" --asset-name abc.txt --asset-sha256 "$ABC_SHA"
+refused "bad asset name" 1 ValidationException publish-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 2.0 --asset-content "$WORK/abc.txt" --asset-name "a*b" --asset-sha256 "$ABC_SHA"
+refused "missing repository" 1 ResourceNotFoundException publish-package-version --domain acme --repository ghost --format generic --namespace tools --package blob --package-version 2.0 --asset-content "$WORK/abc.txt" --asset-name abc.txt --asset-sha256 "$ABC_SHA"
+usage "bad format" publish-package-version --domain acme --repository left --format tarball --namespace tools --package blob --package-version 2.0 --asset-content "$WORK/abc.txt" --asset-name abc.txt --asset-sha256 "$ABC_SHA"
+ok "unfinished publish" publish-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 2.0 --asset-content "$WORK/abc.txt" --asset-name abc.txt --asset-sha256 "$ABC_SHA" --unfinished
+check "status Unfinished" '.status == "Unfinished"'
+REV2=$(jq -r .versionRevision "$OUT")
+ok "last asset finishes the version" publish-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 2.0 --asset-content "$WORK/big.bin" --asset-name big.bin --asset-sha256 "$BIG_SHA"
+check "status Published, revision changed" '.status == "Published" and .versionRevision != "'"$REV2"'"'
+ok "list-package-version-assets" list-package-version-assets --domain acme --repository left --format generic --namespace tools --package blob --package-version 2.0
+check "assets listed with hashes" '[.assets[].name] == ["abc.txt", "big.bin"] and .assets[0].hashes.MD5 == "900150983cd24fb0d6963f7d28e17f72"
+	and .assets[0].hashes["SHA-1"] == "a9993e364706816aba3e25717850c26c9cd0d89d" and .assets[0].size == 3'
+refused "list assets of a missing version" 1 ResourceNotFoundException list-package-version-assets --domain acme --repository left --format generic --namespace tools --package blob --package-version 9.9
+ok "describe-domain after both" describe-domain --domain acme
+check "still counted once" '.domain.assetSizeBytes == 3000003'
+
 # --- text output ----------------------------------------------------------------
 ok "describe-domain --output text" describe-domain --domain acme --output text
 grep -q "^DOMAIN	arn:aws:codeartifact:local:$OWNER:domain/acme	" "$OUT" && pass "text output line" || flunk "text output line"

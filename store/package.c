@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packages, versions and assets: publishing one asset into a version and reading a version's
+ * assets back. A publish is two steps: the bytes go into the blob store (store/blob.c) outside
+ * any transaction, then one write transaction checks every rule against the current rows and
+ * records the package, the version and the asset together, so a refusal or a crash leaves no
+ * row behind (an unreferenced blob is what gc frees).
+ *
+ * The revision of a version is base64(SHA-256) over its sorted (asset name, SHA-256) pairs and
+ * its canonical metadata; status is not part of it (spec decision 5).
+ */
+#include "store/package.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+#include "store/store.h"
+
+static const char *const status_names[] = {
+	[STORE_STATUS_PUBLISHED] = "Published", [STORE_STATUS_UNFINISHED] = "Unfinished",
+	[STORE_STATUS_UNLISTED] = "Unlisted",   [STORE_STATUS_ARCHIVED] = "Archived",
+	[STORE_STATUS_DISPOSED] = "Disposed",
+};
+
+const char *store_status_name(enum store_status st)
+{
+	return (size_t)st < ARRAY_SIZE(status_names) ? status_names[st] : "Unknown";
+}
+
+int store_status_parse(const char *s)
+{
+	for (size_t i = 0; s && i < ARRAY_SIZE(status_names); i++)
+		if (strcmp(s, status_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The stored form of a coordinate: PyPI names normalized (spec §3), others as given. */
+struct stored_coord {
+	enum cafs_format format;
+	char namespace_[CAFS_PACKAGE_FIELD_MAX + 1];
+	char package[CAFS_PACKAGE_FIELD_MAX + 1];
+	char display[CAFS_PACKAGE_FIELD_MAX + 2 + CAFS_PACKAGE_FIELD_MAX + 1];
+	char version[CAFS_PACKAGE_FIELD_MAX + 1];
+};
+
+static int stored_coord(const struct store_coord *c, struct stored_coord *ret, struct cafs_error *e)
+{
+	int r = cafs_validate_coord(c->format, c->namespace_, c->package, c->version, e);
+
+	if (r < 0)
+		return r;
+	*ret = (struct stored_coord){.format = c->format};
+	(void)snprintf(ret->namespace_, sizeof(ret->namespace_), "%s",
+		       c->namespace_ ? c->namespace_ : "");
+	if (c->format == CAFS_FORMAT_PYPI)
+		(void)cafs_pypi_normalize(c->package, ret->package, sizeof(ret->package));
+	else
+		(void)snprintf(ret->package, sizeof(ret->package), "%s", c->package);
+	if (c->format == CAFS_FORMAT_NPM && ret->namespace_[0])
+		(void)snprintf(ret->display, sizeof(ret->display), "@%s/%s", ret->namespace_,
+			       c->package);
+	else
+		(void)snprintf(ret->display, sizeof(ret->display), "%s", c->package);
+	(void)snprintf(ret->version, sizeof(ret->version), "%s", c->version ? c->version : "");
+	return 0;
+}
+
+static int find_package(struct store *s, int64_t repo, const struct stored_coord *c,
+			int64_t *ret_id, char *ret_publish, struct cafs_error *e)
+{
+	sqlite3_stmt *st =
+		store_stmt(s,
+			   "SELECT id, origin_publish FROM packages WHERE repository_id = "
+			   "? AND format = ? AND namespace = ? AND name = ?",
+			   e);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, repo);
+	sqlite3_bind_text(st, 2, cafs_format_name(c->format), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->namespace_, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->package, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_id = sqlite3_column_int64(st, 0);
+		if (ret_publish)
+			(void)snprintf(ret_publish, 8, "%s",
+				       (const char *)sqlite3_column_text(st, 1));
+		(void)sqlite3_reset(st);
+		return 1;
+	}
+	(void)sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, "look up package", e);
+}
+
+/* First arrival by direct publish: publish ALLOW, upstream BLOCK (spec §6.2). */
+static int create_package(struct store *s, int64_t repo, const struct stored_coord *c,
+			  int64_t *ret_id, struct cafs_error *e)
+{
+	sqlite3_stmt *st =
+		store_stmt(s,
+			   "INSERT INTO packages (repository_id, format, namespace, name, "
+			   "display_name, origin_publish, origin_upstream, created_us) "
+			   "VALUES (?, ?, ?, ?, ?, 'ALLOW', 'BLOCK', ?)",
+			   e);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, repo);
+	sqlite3_bind_text(st, 2, cafs_format_name(c->format), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->namespace_, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->package, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->display, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, store_now_us());
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(s, rc, "create package", e);
+	*ret_id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int find_version(struct store *s, int64_t pkg, const char *version, int64_t *ret_id,
+			enum store_status *ret_status, struct cafs_error *e)
+{
+	sqlite3_stmt *st = store_stmt(
+		s, "SELECT id, status FROM package_versions WHERE package_id = ? AND version = ?",
+		e);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, pkg);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_id = sqlite3_column_int64(st, 0);
+		*ret_status = (enum store_status)store_status_parse(
+			(const char *)sqlite3_column_text(st, 1));
+		(void)sqlite3_reset(st);
+		return 1;
+	}
+	(void)sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, "look up package version", e);
+}
+
+/*
+ * Recompute and store the revision of version @ver: SHA-256 over "name\0sha256\n" for each
+ * asset in name order, then the canonical metadata fields, base64-encoded.
+ */
+static int update_revision(struct store *s, int64_t ver, char *ret, struct cafs_error *e)
+{
+	static const char *const meta_sql =
+		"SELECT coalesce(display_name, ''), coalesce(summary, ''), coalesce(home_page, "
+		"''), "
+		"coalesce(source_code_repository, ''), coalesce(licenses, ''), "
+		"coalesce(requires_python, '') FROM package_versions WHERE id = ?";
+	unsigned char md[32];
+	unsigned char b64[48];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "cannot start SHA-256");
+	}
+	st = store_stmt(s,
+			"SELECT a.name, b.sha256 FROM assets a JOIN blobs b ON b.id = a.blob_id "
+			"WHERE a.version_id = ? ORDER BY a.name",
+			e);
+	if (!st) {
+		EVP_MD_CTX_free(ctx);
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, ver);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		(void)EVP_DigestUpdate(ctx, sqlite3_column_text(st, 0),
+				       (size_t)sqlite3_column_bytes(st, 0) + 1);
+		(void)EVP_DigestUpdate(ctx, sqlite3_column_text(st, 1),
+				       (size_t)sqlite3_column_bytes(st, 1));
+		(void)EVP_DigestUpdate(ctx, "\n", 1);
+	}
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		EVP_MD_CTX_free(ctx);
+		return store_sql_error(s, rc, "read assets", e);
+	}
+	st = store_stmt(s, meta_sql, e);
+	if (!st) {
+		EVP_MD_CTX_free(ctx);
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, ver);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		for (int i = 0; i < sqlite3_column_count(st); i++)
+			(void)EVP_DigestUpdate(ctx, sqlite3_column_text(st, i),
+					       (size_t)sqlite3_column_bytes(st, i) + 1);
+	(void)sqlite3_reset(st);
+	(void)EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	(void)EVP_EncodeBlock(b64, md, sizeof(md));
+	(void)snprintf(ret, 64, "%s", (const char *)b64);
+
+	st = store_stmt(s, "UPDATE package_versions SET revision = ?, updated_us = ? WHERE id = ?",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ret, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, store_now_us());
+	sqlite3_bind_int64(st, 3, ver);
+	rc = sqlite3_step(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, "store revision", e);
+}
+
+static int exec_bound(struct store *s, sqlite3_stmt *st, const char *what, struct cafs_error *e)
+{
+	int rc = sqlite3_step(st);
+
+	return rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, what, e);
+}
+
+/* The rules and rows of a publish, inside the write transaction. */
+static int publish_rows(struct store *s, const struct store_publish *req,
+			const struct stored_coord *c, const struct store_blob *blob,
+			struct store_publish_result *res, struct cafs_error *e)
+{
+	char publish[8] = "";
+	enum store_status status = STORE_STATUS_PUBLISHED;
+	int64_t repo, pkg, ver = 0;
+	sqlite3_stmt *st;
+	int found;
+	int r;
+
+	r = store_repo_id(s, req->repository, &repo, e);
+	if (r < 0)
+		return r;
+	found = find_package(s, repo, c, &pkg, publish, e);
+	if (found < 0)
+		return found;
+	if (found && strcmp(publish, "BLOCK") == 0)
+		return cafs_error_set(e, CAFS_ACCESS_DENIED, EPERM,
+				      "package '%s' in repository '%s' has origin control publish="
+				      "BLOCK: no version may be published into it",
+				      c->display, req->repository);
+	if (!found) {
+		r = create_package(s, repo, c, &pkg, e);
+		if (r < 0)
+			return r;
+	}
+	found = find_version(s, pkg, c->version, &ver, &status, e);
+	if (found < 0)
+		return found;
+	if (found && (status == STORE_STATUS_ARCHIVED || status == STORE_STATUS_DISPOSED))
+		return cafs_error_set(e, CAFS_CONFLICT, EROFS,
+				      "version '%s' of package '%s' is %s: it takes no assets",
+				      c->version, c->display, store_status_name(status));
+	if (!found) {
+		status = req->unfinished ? STORE_STATUS_UNFINISHED : STORE_STATUS_PUBLISHED;
+		st = store_stmt(
+			s,
+			"INSERT INTO package_versions (package_id, version, status, revision, "
+			"origin_type, entry_repository, published_us, display_name, "
+			"created_us, updated_us) VALUES (?, ?, ?, '', 'INTERNAL', ?, ?, ?, "
+			"?, ?)",
+			e);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, pkg);
+		sqlite3_bind_text(st, 2, c->version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, store_status_name(status), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, req->repository, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, store_now_us());
+		sqlite3_bind_text(st, 6, c->display, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, store_now_us());
+		sqlite3_bind_int64(st, 8, store_now_us());
+		r = exec_bound(s, st, "create package version", e);
+		if (r < 0)
+			return r;
+		ver = sqlite3_last_insert_rowid(s->db);
+	}
+
+	/* the asset: same name and bytes is a no-op, other bytes a conflict */
+	st = store_stmt(s,
+			"SELECT b.sha256, (SELECT count(*) FROM assets WHERE version_id = ?1) "
+			"FROM assets a JOIN blobs b ON b.id = a.blob_id "
+			"WHERE a.version_id = ?1 AND a.name = ?2",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ver);
+	sqlite3_bind_text(st, 2, req->asset_name, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		bool same = strcmp((const char *)sqlite3_column_text(st, 0), blob->sha256) == 0;
+
+		(void)sqlite3_reset(st);
+		if (!same)
+			return cafs_error_set(e, CAFS_CONFLICT, EEXIST,
+					      "asset '%s' of version '%s' of package '%s' already "
+					      "exists with other content",
+					      req->asset_name, c->version, c->display);
+		res->changed = false;
+	} else if (r == SQLITE_DONE) {
+		sqlite3_stmt *cnt;
+
+		(void)sqlite3_reset(st);
+		if (found && c->format == CAFS_FORMAT_GENERIC && status != STORE_STATUS_UNFINISHED)
+			return cafs_error_set(e, CAFS_CONFLICT, EROFS,
+					      "version '%s' of generic package '%s' is %s: generic "
+					      "versions take new assets only while Unfinished",
+					      c->version, c->display, store_status_name(status));
+		cnt = store_stmt(s, "SELECT count(*) FROM assets WHERE version_id = ?", e);
+		if (!cnt)
+			return -EIO;
+		sqlite3_bind_int64(cnt, 1, ver);
+		r = sqlite3_step(cnt) == SQLITE_ROW ? sqlite3_column_int(cnt, 0) : 0;
+		(void)sqlite3_reset(cnt);
+		if (r >= CAFS_MAX_ASSETS)
+			return cafs_error_set(e, CAFS_QUOTA_EXCEEDED, EDQUOT,
+					      "version '%s' of package '%s' already has %d assets; "
+					      "at most 150 are allowed",
+					      c->version, c->display, r);
+		st = store_stmt(s,
+				"INSERT INTO assets (version_id, name, blob_id, created_us) "
+				"VALUES (?, ?, ?, ?)",
+				e);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, ver);
+		sqlite3_bind_text(st, 2, req->asset_name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, blob->id);
+		sqlite3_bind_int64(st, 4, store_now_us());
+		r = exec_bound(s, st, "add asset", e);
+		if (r < 0)
+			return r;
+		res->changed = true;
+	} else {
+		(void)sqlite3_reset(st);
+		return store_sql_error(s, r, "look up asset", e);
+	}
+
+	/* a generic publish without the unfinished flag finishes the version */
+	if (status == STORE_STATUS_UNFINISHED && !req->unfinished) {
+		status = STORE_STATUS_PUBLISHED;
+		st = store_stmt(
+			s,
+			"UPDATE package_versions SET status = 'Published', published_us = ? "
+			"WHERE id = ?",
+			e);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, store_now_us());
+		sqlite3_bind_int64(st, 2, ver);
+		r = exec_bound(s, st, "finish version", e);
+		if (r < 0)
+			return r;
+		res->changed = true;
+	}
+	res->status = status;
+	if (res->changed)
+		return update_revision(s, ver, res->revision, e);
+	st = store_stmt(s, "SELECT revision FROM package_versions WHERE id = ?", e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ver);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		(void)snprintf(res->revision, sizeof(res->revision), "%s",
+			       (const char *)sqlite3_column_text(st, 0));
+	(void)sqlite3_reset(st);
+	return 0;
+}
+
+static void package_resource(struct store *s, const char *repository, const struct stored_coord *c,
+			     char *buf, size_t bufsz)
+{
+	char owner[13] = "";
+
+	(void)store_domain_owner(s, owner, NULL);
+	(void)snprintf(buf, bufsz,
+		       "arn:aws:codeartifact:" STORE_REGION ":%s:package/%s/%s/%s/%s/%s/%s", owner,
+		       s->name, repository ? repository : "", cafs_format_name(c->format),
+		       c->namespace_, c->package, c->version);
+}
+
+int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
+		     struct store_publish_result *ret, struct cafs_error *e)
+{
+	struct store_publish_result res = {0};
+	struct stored_coord c = {0};
+	struct store_blob blob;
+	char resource[2048];
+	int r;
+
+	r = stored_coord(&req->coord, &c, e);
+	if (r == 0)
+		r = cafs_validate_repository_name(req->repository, e);
+	if (r == 0)
+		r = cafs_validate_asset_name(c.format, req->asset_name, e);
+	package_resource(s, req->repository, &c, resource, sizeof(resource));
+	if (r == 0)
+		r = store_blob_ingest_fd(s, fd, req->asset_sha256, &blob, e);
+	if (r >= 0)
+		r = store_txn_begin(s, e);
+	if (r >= 0)
+		r = publish_rows(s, req, &c, &blob, &res, e);
+	if (r == 0)
+		r = store_audit(s, "PublishPackageVersion", resource, "ok",
+				res.changed ? req->asset_name : "unchanged", e);
+	if (r == 0)
+		r = store_txn_commit(s, e);
+	if (r < 0) {
+		store_audit_refusal(s, "PublishPackageVersion", resource, e);
+		return r;
+	}
+	res.format = c.format;
+	(void)snprintf(res.namespace_, sizeof(res.namespace_), "%s", c.namespace_);
+	(void)snprintf(res.package, sizeof(res.package), "%s", c.package);
+	(void)snprintf(res.version, sizeof(res.version), "%s", c.version);
+	(void)snprintf(res.asset.name, sizeof(res.asset.name), "%s", req->asset_name);
+	res.asset.size = blob.size;
+	r = store_blob_hashes(s, blob.id, &res.asset.hashes, e);
+	if (r < 0)
+		return r;
+	*ret = res;
+	return 0;
+}
+
+int store_version_assets(struct store *s, const char *repository, const struct store_coord *coord,
+			 struct store_asset **ret, size_t *ret_n, char *ret_revision,
+			 struct cafs_error *e)
+{
+	struct store_asset *list = NULL;
+	int64_t *blob_ids = NULL;
+	struct stored_coord c;
+	int64_t repo, pkg, ver;
+	enum store_status status;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+	int r;
+
+	r = stored_coord(coord, &c, e);
+	if (r == 0)
+		r = store_repo_id(s, repository, &repo, e);
+	if (r < 0)
+		return r;
+	r = find_package(s, repo, &c, &pkg, NULL, e);
+	if (r == 0)
+		return cafs_error_set(e, CAFS_NOT_FOUND, 0, "no package '%s' in repository '%s'",
+				      c.display, repository);
+	if (r < 0)
+		return r;
+	r = find_version(s, pkg, c.version, &ver, &status, e);
+	if (r == 0)
+		return cafs_error_set(e, CAFS_NOT_FOUND, 0,
+				      "no version '%s' of package '%s' in repository '%s'",
+				      c.version, c.display, repository);
+	if (r < 0)
+		return r;
+	st = store_stmt(s,
+			"SELECT a.name, a.blob_id, v.revision FROM assets a "
+			"JOIN package_versions v ON v.id = a.version_id "
+			"WHERE a.version_id = ? ORDER BY a.name",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ver);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_asset *nl = reallocarray(list, n + 1, sizeof(*list));
+		int64_t *nb = reallocarray(blob_ids, n + 1, sizeof(*blob_ids));
+
+		if (nl)
+			list = nl;
+		if (nb)
+			blob_ids = nb;
+		if (!nl || !nb) {
+			(void)sqlite3_reset(st);
+			free(list);
+			free(blob_ids);
+			return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+		}
+		memset(&list[n], 0, sizeof(list[n]));
+		(void)snprintf(list[n].name, sizeof(list[n].name), "%s",
+			       (const char *)sqlite3_column_text(st, 0));
+		blob_ids[n] = sqlite3_column_int64(st, 1);
+		if (ret_revision)
+			(void)snprintf(ret_revision, 64, "%s",
+				       (const char *)sqlite3_column_text(st, 2));
+		n++;
+	}
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(list);
+		free(blob_ids);
+		return store_sql_error(s, rc, "list assets", e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_blob b;
+
+		r = store_blob_get(s, blob_ids[i], &b, e);
+		if (r == 0)
+			r = store_blob_hashes(s, blob_ids[i], &list[i].hashes, e);
+		if (r < 0) {
+			free(list);
+			free(blob_ids);
+			return r;
+		}
+		list[i].size = b.size;
+	}
+	free(blob_ids);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
