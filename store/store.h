@@ -20,7 +20,7 @@
 struct store;
 struct cafs_error;
 
-#define STORE_REGION     "local" /* the region part of every ARN */
+#define STORE_REGION "local" /* the region part of every ARN */
 
 /* DomainDescription (spec §1.1); plain value. */
 struct store_domain {
