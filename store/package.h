@@ -86,3 +86,91 @@ int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 int store_version_assets(struct store *s, const char *repository, const struct store_coord *c,
 			 struct store_asset **ret, size_t *ret_n, char *ret_revision,
 			 struct cafs_error *e);
+
+/* PackageSummary / PackageDescription (spec §5.8); plain value. */
+struct store_package {
+	enum cafs_format format;
+	char namespace_[4 * CAFS_PACKAGE_FIELD_MAX + 1];
+	char package[4 * CAFS_PACKAGE_FIELD_MAX + 1];
+	char display_name[4 * CAFS_PACKAGE_FIELD_MAX + 3];
+	char publish[6];  /* origin control: "ALLOW" or "BLOCK" */
+	char upstream[6]; /* origin control: "ALLOW" or "BLOCK" */
+};
+
+/* ListPackages filters; NULL / CAFS_FORMAT_NONE = no filter. Strings borrowed. */
+struct store_package_filter {
+	enum cafs_format format;
+	const char *namespace_prefix;
+	const char *package_prefix;
+	const char *publish;
+	const char *upstream;
+};
+
+/* ListPackages: the packages of @repository, sorted by format, namespace, name. Owned array. */
+int store_package_list(struct store *s, const char *repository,
+		       const struct store_package_filter *f, struct store_package **ret,
+		       size_t *ret_n, struct cafs_error *e);
+
+/* DescribePackage (@c->version is ignored). */
+int store_package_describe(struct store *s, const char *repository, const struct store_coord *c,
+			   struct store_package *ret, struct cafs_error *e);
+
+/*
+ * DeletePackage: the package with all its versions, assets and origin configuration. Blobs
+ * stay until no asset references them (gc frees them). *@ret describes what was deleted.
+ */
+int store_package_delete(struct store *s, const char *repository, const struct store_coord *c,
+			 struct store_package *ret, struct cafs_error *e);
+
+/*
+ * PutPackageOriginConfiguration: set both controls ("ALLOW"/"BLOCK"); creates the package with
+ * no versions when it does not exist (spec §6.3).
+ */
+int store_package_origin_put(struct store *s, const char *repository, const struct store_coord *c,
+			     const char *publish, const char *upstream, struct store_package *ret,
+			     struct cafs_error *e);
+
+/* PackageVersionSummary (spec §5.8) plus the origin (§5.5); plain value. */
+struct store_version {
+	char version[4 * CAFS_PACKAGE_FIELD_MAX + 1];
+	char revision[64];
+	enum store_status status;
+	char origin_type[10];                /* INTERNAL, EXTERNAL or UNKNOWN */
+	char entry_repository[101];          /* "" unless the entry point is a repository */
+	char entry_external_connection[101]; /* "" unless it is an external connection */
+	int64_t published_us;
+};
+
+/* ListPackageVersions filters: @status -1 = all; @origin_type NULL = all. */
+struct store_version_filter {
+	int status;
+	const char *origin_type;
+};
+
+/*
+ * ListPackageVersions: versions of a package in @repository, oldest published first.
+ * @ret_default (CAFS_PACKAGE_FIELD_MAX*4+1 bytes, may be NULL) receives defaultDisplayVersion
+ * (spec §2.5: npm's `latest` tag, else the most recently published Published version; "" when
+ * none). Owned array.
+ */
+int store_version_list(struct store *s, const char *repository, const struct store_coord *c,
+		       const struct store_version_filter *f, struct store_version **ret,
+		       size_t *ret_n, char *ret_default, struct cafs_error *e);
+
+/* PackageVersionDescription (spec §5.4): the summary plus owned metadata strings (NULL when
+ * absent). Free the strings with store_version_detail_done(). */
+struct store_version_detail {
+	struct store_version v;
+	struct store_package package;
+	char *display_name;
+	char *summary;
+	char *home_page;
+	char *source_code_repository;
+	char *licenses; /* JSON array of {name, url} */
+	char *readme;
+};
+
+/* DescribePackageVersion. */
+int store_version_describe(struct store *s, const char *repository, const struct store_coord *c,
+			   struct store_version_detail *ret, struct cafs_error *e);
+void store_version_detail_done(struct store_version_detail *d);

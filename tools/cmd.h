@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The commands of `cafs` and the helpers they share: opening the domain named on the command
+ * line, paging, and the option groups that many commands take.
+ */
+
+#include <jansson.h>
+
+#include "tools/cli.h"
+
+struct store;
+struct store_coord;
+struct cafs_error;
+
+#define DOMAIN_OPTS                                                                    \
+	{"--domain", CLI_STR, true, "NAME", "the domain"},                             \
+	{                                                                              \
+		"--domain-owner", CLI_STR, false, "ACCOUNT",                           \
+			"12-digit account id of the domain owner (checked when given)" \
+	}
+
+#define VERSION_OPTS                                                                     \
+	DOMAIN_OPTS, {"--repository", CLI_STR, true, "NAME", "the repository"},          \
+		{"--format", CLI_STR, true, "FORMAT", "npm, pypi, maven, generic, ..."}, \
+		{"--namespace", CLI_STR, false, "NS",                                    \
+		 "namespace: npm scope without '@', Maven groupId, generic namespace"},  \
+		{"--package", CLI_STR, true, "NAME", "the package"},                     \
+	{                                                                                \
+		"--package-version", CLI_STR, true, "VERSION", "the version"             \
+	}
+
+/* Open the domain named by --domain, checking --domain-owner when given. */
+int open_domain(struct cli *c, struct store **ret, struct cafs_error *e);
+
+/*
+ * Paging shared by the list commands: @items (stolen) are sorted by @key; --next-token is the
+ * key of the first item of the next page. Returns {"items": [...], "nextToken"?} or NULL after
+ * a usage error (*@ret_exit set).
+ */
+json_t *page(struct cli *c, json_t *items, const char *key, int *ret_exit);
+
+int cmd_create_domain(struct cli *c);
+int cmd_describe_domain(struct cli *c);
+int cmd_delete_domain(struct cli *c);
+int cmd_list_domains(struct cli *c);
+int cmd_create_repository(struct cli *c);
+int cmd_describe_repository(struct cli *c);
+int cmd_update_repository(struct cli *c);
+int cmd_delete_repository(struct cli *c);
+int cmd_list_repositories_in_domain(struct cli *c);
+int cmd_list_repositories(struct cli *c);
+int cmd_associate_external_connection(struct cli *c);
+int cmd_disassociate_external_connection(struct cli *c);
+int cmd_configure_external_connection(struct cli *c);
+int cmd_list_tags_for_resource(struct cli *c);
+int cmd_audit(struct cli *c);
+int cmd_publish_package_version(struct cli *c);
+int cmd_list_package_version_assets(struct cli *c);
