@@ -88,6 +88,35 @@ static const struct cli_opt publish_opts[] = {
 	{NULL},
 };
 static const struct cli_opt version_opts[] = {VERSION_OPTS, {NULL}};
+static const struct cli_opt package_opts[] = {PACKAGE_OPTS, {NULL}};
+static const struct cli_opt list_packages_opts[] = {
+	DOMAIN_OPTS,
+	{"--repository", CLI_STR, true, "NAME", "the repository"},
+	{"--format", CLI_STR, false, "FORMAT", "only this format"},
+	{"--namespace", CLI_STR, false, "PREFIX", "only namespaces starting with PREFIX"},
+	{"--package-prefix", CLI_STR, false, "PREFIX", "only names starting with PREFIX"},
+	{"--publish", CLI_STR, false, "ALLOW|BLOCK", "only this publish origin control"},
+	{"--upstream", CLI_STR, false, "ALLOW|BLOCK", "only this upstream origin control"},
+	{"--max-results", CLI_INT, false, "N", "page size (1-1000)"},
+	{"--next-token", CLI_STR, false, "TOKEN", "continue a previous listing"},
+	{NULL},
+};
+static const struct cli_opt origin_opts[] = {
+	PACKAGE_OPTS,
+	{"--restrictions", CLI_LIST, true, "publish=ALLOW|BLOCK,upstream=ALLOW|BLOCK",
+	 "the package's origin controls in this repository"},
+	{NULL},
+};
+static const struct cli_opt list_versions_opts[] = {
+	PACKAGE_OPTS,
+	{"--status", CLI_STR, false, "STATUS",
+	 "only Published, Unfinished, Unlisted, Archived or Disposed versions"},
+	{"--origin-type", CLI_STR, false, "TYPE", "only INTERNAL, EXTERNAL or UNKNOWN origins"},
+	{"--sort-by", CLI_STR, false, "PUBLISHED_TIME", "sort key (the only one)"},
+	{"--max-results", CLI_INT, false, "N", "page size (1-1000)"},
+	{"--next-token", CLI_STR, false, "TOKEN", "continue a previous listing"},
+	{NULL},
+};
 static const struct cli_opt tags_opts[] = {
 	{"--resource-arn", CLI_STR, true, "ARN", "a domain or repository ARN"},
 	{NULL},
@@ -116,11 +145,17 @@ static const struct cli_cmd commands[] = {
 	 create_repository_opts, cmd_create_repository},
 	{"delete-domain", "delete a domain that has no repositories", NULL, domain_opts,
 	 cmd_delete_domain},
+	{"delete-package", "delete a package with all its versions and origin configuration", NULL,
+	 package_opts, cmd_delete_package},
 	{"delete-repository", "delete a repository and its package records",
 	 "Refused while the repository is an upstream of another repository.", repository_opts,
 	 cmd_delete_repository},
 	{"describe-domain", "show a domain, with its deduplicated asset bytes", NULL, domain_opts,
 	 cmd_describe_domain},
+	{"describe-package", "show a package and its origin configuration", NULL, package_opts,
+	 cmd_describe_package},
+	{"describe-package-version", "show a version's metadata, revision, status and origin", NULL,
+	 version_opts, cmd_describe_package_version},
 	{"describe-repository", "show a repository with its upstreams and external connection",
 	 NULL, repository_opts, cmd_describe_repository},
 	{"disassociate-external-connection", "remove a repository's external connection", NULL,
@@ -131,6 +166,10 @@ static const struct cli_cmd commands[] = {
 	 list_repos_opts, cmd_list_repositories},
 	{"list-repositories-in-domain", "list the repositories of a domain", NULL,
 	 list_repos_in_domain_opts, cmd_list_repositories_in_domain},
+	{"list-packages", "list the packages of a repository", NULL, list_packages_opts,
+	 cmd_list_packages},
+	{"list-package-versions", "list the versions of a package, oldest published first", NULL,
+	 list_versions_opts, cmd_list_package_versions},
 	{"list-package-version-assets", "list a version's assets with size and hashes", NULL,
 	 version_opts, cmd_list_package_version_assets},
 	{"list-tags-for-resource", "list the tags of a domain or repository", NULL, tags_opts,
@@ -139,6 +178,11 @@ static const struct cli_cmd commands[] = {
 	 "Each call adds one asset; the version stays Unfinished while --unfinished is given and "
 	 "is Published by the first call without it.",
 	 publish_opts, cmd_publish_package_version},
+	{"put-package-origin-configuration",
+	 "set a package's publish and upstream origin controls in a repository",
+	 "Creates the package record with no versions when it does not exist yet, so that a name "
+	 "can be blocked before anything arrives.",
+	 origin_opts, cmd_put_package_origin_configuration},
 	{"update-repository", "change a repository's description or replace its upstream list",
 	 NULL, update_repository_opts, cmd_update_repository},
 };

@@ -31,6 +31,15 @@ struct cafs_error;
 		"--package-version", CLI_STR, true, "VERSION", "the version"             \
 	}
 
+#define PACKAGE_OPTS                                                                     \
+	DOMAIN_OPTS, {"--repository", CLI_STR, true, "NAME", "the repository"},          \
+		{"--format", CLI_STR, true, "FORMAT", "npm, pypi, maven, generic, ..."}, \
+		{"--namespace", CLI_STR, false, "NS",                                    \
+		 "namespace: npm scope without '@', Maven groupId, generic namespace"},  \
+	{                                                                                \
+		"--package", CLI_STR, true, "NAME", "the package"                        \
+	}
+
 /* Open the domain named by --domain, checking --domain-owner when given. */
 int open_domain(struct cli *c, struct store **ret, struct cafs_error *e);
 
@@ -58,3 +67,9 @@ int cmd_list_tags_for_resource(struct cli *c);
 int cmd_audit(struct cli *c);
 int cmd_publish_package_version(struct cli *c);
 int cmd_list_package_version_assets(struct cli *c);
+int cmd_list_packages(struct cli *c);
+int cmd_describe_package(struct cli *c);
+int cmd_delete_package(struct cli *c);
+int cmd_put_package_origin_configuration(struct cli *c);
+int cmd_list_package_versions(struct cli *c);
+int cmd_describe_package_version(struct cli *c);
