@@ -12,6 +12,8 @@ CAFS_DEB_PACKAGES=(
 	libssl-dev libexpat1-dev libcmocka-dev
 	# tests and tooling
 	jq python3 attr clang-format git
+	# real packages the extraction tests read
+	python3-pip-whl python3-setuptools-whl libcommons-lang3-java
 )
 
 if [ "$(id -u)" -ne 0 ]; then
