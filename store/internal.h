@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "policy/common.h"
+#include "policy/names.h"
+#include "store/package.h"
 
 struct store_tag;
 
@@ -94,3 +96,44 @@ int store_domain_owner(struct store *s, char buf[13], struct cafs_error *e);
 
 /* Row id of repository @name in this domain, or ResourceNotFoundException. */
 int store_repo_id(struct store *s, const char *name, int64_t *ret, struct cafs_error *e);
+
+/* The stored form of a package coordinate: PyPI names normalized (spec §3). */
+struct store_pkg_coord {
+	enum cafs_format format;
+	char namespace_[CAFS_PACKAGE_FIELD_MAX + 1];
+	char package[CAFS_PACKAGE_FIELD_MAX + 1];
+	char display[CAFS_PACKAGE_FIELD_MAX + 2 + CAFS_PACKAGE_FIELD_MAX + 1];
+	char version[CAFS_PACKAGE_FIELD_MAX + 1];
+};
+
+struct store_coord;
+struct store_package;
+
+/* Validate @c and fill its stored form. */
+int store_pkg_coord(const struct store_coord *c, struct store_pkg_coord *ret, struct cafs_error *e);
+
+/* Find a package of repository @repo: 1 found (id and publish control filled), 0 absent. */
+int store_pkg_find(struct store *s, int64_t repo, const struct store_pkg_coord *c, int64_t *ret_id,
+		   char *ret_publish, struct cafs_error *e);
+
+/* Create a package record with the publish-arrival origin defaults. */
+int store_pkg_create(struct store *s, int64_t repo, const struct store_pkg_coord *c,
+		     int64_t *ret_id, struct cafs_error *e);
+
+/* Find a version: 1 found, 0 absent. */
+int store_pkg_find_version(struct store *s, int64_t pkg, const char *version, int64_t *ret_id,
+			   enum store_status *ret_status, struct cafs_error *e);
+
+/* Recompute and store a version's revision into @ret (64 bytes). */
+int store_pkg_update_revision(struct store *s, int64_t ver, char *ret, struct cafs_error *e);
+
+/* Step a bound statement that returns no row. */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what, struct cafs_error *e);
+
+/* The ARN-style resource name of a package (version) for audit rows. */
+void store_pkg_resource(struct store *s, const char *repository, const struct store_pkg_coord *c,
+			char *buf, size_t bufsz);
+
+/* A package of @repository by coordinate, NotFound naming it when absent. */
+int store_pkg_load(struct store *s, const char *repository, const struct store_pkg_coord *c,
+		   int64_t *ret_id, struct store_package *ret, struct cafs_error *e);

@@ -40,21 +40,13 @@ int store_status_parse(const char *s)
 }
 
 /* The stored form of a coordinate: PyPI names normalized (spec §3), others as given. */
-struct stored_coord {
-	enum cafs_format format;
-	char namespace_[CAFS_PACKAGE_FIELD_MAX + 1];
-	char package[CAFS_PACKAGE_FIELD_MAX + 1];
-	char display[CAFS_PACKAGE_FIELD_MAX + 2 + CAFS_PACKAGE_FIELD_MAX + 1];
-	char version[CAFS_PACKAGE_FIELD_MAX + 1];
-};
-
-static int stored_coord(const struct store_coord *c, struct stored_coord *ret, struct cafs_error *e)
+int store_pkg_coord(const struct store_coord *c, struct store_pkg_coord *ret, struct cafs_error *e)
 {
 	int r = cafs_validate_coord(c->format, c->namespace_, c->package, c->version, e);
 
 	if (r < 0)
 		return r;
-	*ret = (struct stored_coord){.format = c->format};
+	*ret = (struct store_pkg_coord){.format = c->format};
 	(void)snprintf(ret->namespace_, sizeof(ret->namespace_), "%s",
 		       c->namespace_ ? c->namespace_ : "");
 	if (c->format == CAFS_FORMAT_PYPI)
@@ -70,8 +62,8 @@ static int stored_coord(const struct store_coord *c, struct stored_coord *ret, s
 	return 0;
 }
 
-static int find_package(struct store *s, int64_t repo, const struct stored_coord *c,
-			int64_t *ret_id, char *ret_publish, struct cafs_error *e)
+int store_pkg_find(struct store *s, int64_t repo, const struct store_pkg_coord *c, int64_t *ret_id,
+		   char *ret_publish, struct cafs_error *e)
 {
 	sqlite3_stmt *st =
 		store_stmt(s,
@@ -100,8 +92,8 @@ static int find_package(struct store *s, int64_t repo, const struct stored_coord
 }
 
 /* First arrival by direct publish: publish ALLOW, upstream BLOCK (spec §6.2). */
-static int create_package(struct store *s, int64_t repo, const struct stored_coord *c,
-			  int64_t *ret_id, struct cafs_error *e)
+int store_pkg_create(struct store *s, int64_t repo, const struct store_pkg_coord *c,
+		     int64_t *ret_id, struct cafs_error *e)
 {
 	sqlite3_stmt *st =
 		store_stmt(s,
@@ -126,8 +118,8 @@ static int create_package(struct store *s, int64_t repo, const struct stored_coo
 	return 0;
 }
 
-static int find_version(struct store *s, int64_t pkg, const char *version, int64_t *ret_id,
-			enum store_status *ret_status, struct cafs_error *e)
+int store_pkg_find_version(struct store *s, int64_t pkg, const char *version, int64_t *ret_id,
+			   enum store_status *ret_status, struct cafs_error *e)
 {
 	sqlite3_stmt *st = store_stmt(
 		s, "SELECT id, status FROM package_versions WHERE package_id = ? AND version = ?",
@@ -154,7 +146,7 @@ static int find_version(struct store *s, int64_t pkg, const char *version, int64
  * Recompute and store the revision of version @ver: SHA-256 over "name\0sha256\n" for each
  * asset in name order, then the canonical metadata fields, base64-encoded.
  */
-static int update_revision(struct store *s, int64_t ver, char *ret, struct cafs_error *e)
+int store_pkg_update_revision(struct store *s, int64_t ver, char *ret, struct cafs_error *e)
 {
 	static const char *const meta_sql =
 		"SELECT coalesce(display_name, ''), coalesce(summary, ''), coalesce(home_page, "
@@ -219,7 +211,7 @@ static int update_revision(struct store *s, int64_t ver, char *ret, struct cafs_
 	return rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, "store revision", e);
 }
 
-static int exec_bound(struct store *s, sqlite3_stmt *st, const char *what, struct cafs_error *e)
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what, struct cafs_error *e)
 {
 	int rc = sqlite3_step(st);
 
@@ -227,8 +219,20 @@ static int exec_bound(struct store *s, sqlite3_stmt *st, const char *what, struc
 }
 
 /* The rules and rows of a publish, inside the write transaction. */
+void store_pkg_resource(struct store *s, const char *repository, const struct store_pkg_coord *c,
+			char *buf, size_t bufsz)
+{
+	char owner[13] = "";
+
+	(void)store_domain_owner(s, owner, NULL);
+	(void)snprintf(buf, bufsz,
+		       "arn:aws:codeartifact:" STORE_REGION ":%s:package/%s/%s/%s/%s/%s%s%s", owner,
+		       s->name, repository ? repository : "", cafs_format_name(c->format),
+		       c->namespace_, c->package, c->version[0] ? "/" : "", c->version);
+}
+
 static int publish_rows(struct store *s, const struct store_publish *req,
-			const struct stored_coord *c, const struct store_blob *blob,
+			const struct store_pkg_coord *c, const struct store_blob *blob,
 			struct store_publish_result *res, struct cafs_error *e)
 {
 	char publish[8] = "";
@@ -241,7 +245,7 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 	r = store_repo_id(s, req->repository, &repo, e);
 	if (r < 0)
 		return r;
-	found = find_package(s, repo, c, &pkg, publish, e);
+	found = store_pkg_find(s, repo, c, &pkg, publish, e);
 	if (found < 0)
 		return found;
 	if (found && strcmp(publish, "BLOCK") == 0)
@@ -250,11 +254,11 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 				      "BLOCK: no version may be published into it",
 				      c->display, req->repository);
 	if (!found) {
-		r = create_package(s, repo, c, &pkg, e);
+		r = store_pkg_create(s, repo, c, &pkg, e);
 		if (r < 0)
 			return r;
 	}
-	found = find_version(s, pkg, c->version, &ver, &status, e);
+	found = store_pkg_find_version(s, pkg, c->version, &ver, &status, e);
 	if (found < 0)
 		return found;
 	if (found && (status == STORE_STATUS_ARCHIVED || status == STORE_STATUS_DISPOSED))
@@ -280,7 +284,7 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		sqlite3_bind_text(st, 6, c->display, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, store_now_us());
 		sqlite3_bind_int64(st, 8, store_now_us());
-		r = exec_bound(s, st, "create package version", e);
+		r = store_step_done(s, st, "create package version", e);
 		if (r < 0)
 			return r;
 		ver = sqlite3_last_insert_rowid(s->db);
@@ -337,7 +341,7 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		sqlite3_bind_text(st, 2, req->asset_name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, blob->id);
 		sqlite3_bind_int64(st, 4, store_now_us());
-		r = exec_bound(s, st, "add asset", e);
+		r = store_step_done(s, st, "add asset", e);
 		if (r < 0)
 			return r;
 		res->changed = true;
@@ -358,14 +362,14 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 			return -EIO;
 		sqlite3_bind_int64(st, 1, store_now_us());
 		sqlite3_bind_int64(st, 2, ver);
-		r = exec_bound(s, st, "finish version", e);
+		r = store_step_done(s, st, "finish version", e);
 		if (r < 0)
 			return r;
 		res->changed = true;
 	}
 	res->status = status;
 	if (res->changed)
-		return update_revision(s, ver, res->revision, e);
+		return store_pkg_update_revision(s, ver, res->revision, e);
 	st = store_stmt(s, "SELECT revision FROM package_versions WHERE id = ?", e);
 	if (!st)
 		return -EIO;
@@ -377,33 +381,21 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 	return 0;
 }
 
-static void package_resource(struct store *s, const char *repository, const struct stored_coord *c,
-			     char *buf, size_t bufsz)
-{
-	char owner[13] = "";
-
-	(void)store_domain_owner(s, owner, NULL);
-	(void)snprintf(buf, bufsz,
-		       "arn:aws:codeartifact:" STORE_REGION ":%s:package/%s/%s/%s/%s/%s%s%s", owner,
-		       s->name, repository ? repository : "", cafs_format_name(c->format),
-		       c->namespace_, c->package, c->version[0] ? "/" : "", c->version);
-}
-
 int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 		     struct store_publish_result *ret, struct cafs_error *e)
 {
 	struct store_publish_result res = {0};
-	struct stored_coord c = {0};
+	struct store_pkg_coord c = {0};
 	struct store_blob blob;
 	char resource[2048];
 	int r;
 
-	r = stored_coord(&req->coord, &c, e);
+	r = store_pkg_coord(&req->coord, &c, e);
 	if (r == 0)
 		r = cafs_validate_repository_name(req->repository, e);
 	if (r == 0)
 		r = cafs_validate_asset_name(c.format, req->asset_name, e);
-	package_resource(s, req->repository, &c, resource, sizeof(resource));
+	store_pkg_resource(s, req->repository, &c, resource, sizeof(resource));
 	if (r == 0)
 		r = store_blob_ingest_fd(s, fd, req->asset_sha256, &blob, e);
 	if (r >= 0)
@@ -438,7 +430,7 @@ int store_version_assets(struct store *s, const char *repository, const struct s
 {
 	struct store_asset *list = NULL;
 	int64_t *blob_ids = NULL;
-	struct stored_coord c;
+	struct store_pkg_coord c;
 	int64_t repo, pkg, ver;
 	enum store_status status;
 	sqlite3_stmt *st;
@@ -446,18 +438,18 @@ int store_version_assets(struct store *s, const char *repository, const struct s
 	int rc;
 	int r;
 
-	r = stored_coord(coord, &c, e);
+	r = store_pkg_coord(coord, &c, e);
 	if (r == 0)
 		r = store_repo_id(s, repository, &repo, e);
 	if (r < 0)
 		return r;
-	r = find_package(s, repo, &c, &pkg, NULL, e);
+	r = store_pkg_find(s, repo, &c, &pkg, NULL, e);
 	if (r == 0)
 		return cafs_error_set(e, CAFS_NOT_FOUND, 0, "no package '%s' in repository '%s'",
 				      c.display, repository);
 	if (r < 0)
 		return r;
-	r = find_version(s, pkg, c.version, &ver, &status, e);
+	r = store_pkg_find_version(s, pkg, c.version, &ver, &status, e);
 	if (r == 0)
 		return cafs_error_set(e, CAFS_NOT_FOUND, 0,
 				      "no version '%s' of package '%s' in repository '%s'",
@@ -518,410 +510,4 @@ int store_version_assets(struct store *s, const char *repository, const struct s
 	*ret = list;
 	*ret_n = n;
 	return 0;
-}
-
-static void read_package_row(sqlite3_stmt *st, int col, struct store_package *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->format = cafs_format_parse((const char *)sqlite3_column_text(st, col));
-	(void)snprintf(p->namespace_, sizeof(p->namespace_), "%s",
-		       (const char *)sqlite3_column_text(st, col + 1));
-	(void)snprintf(p->package, sizeof(p->package), "%s",
-		       (const char *)sqlite3_column_text(st, col + 2));
-	if (sqlite3_column_type(st, col + 3) != SQLITE_NULL)
-		(void)snprintf(p->display_name, sizeof(p->display_name), "%s",
-			       (const char *)sqlite3_column_text(st, col + 3));
-	else
-		(void)snprintf(p->display_name, sizeof(p->display_name), "%s", p->package);
-	(void)snprintf(p->publish, sizeof(p->publish), "%s",
-		       (const char *)sqlite3_column_text(st, col + 4));
-	(void)snprintf(p->upstream, sizeof(p->upstream), "%s",
-		       (const char *)sqlite3_column_text(st, col + 5));
-}
-
-static int validate_control(const char *v, const char *what, struct cafs_error *e)
-{
-	if (v && (strcmp(v, "ALLOW") == 0 || strcmp(v, "BLOCK") == 0))
-		return 0;
-	return cafs_error_set(e, CAFS_VALIDATION, 0, "%s must be ALLOW or BLOCK, not '%s'", what,
-			      v ? v : "");
-}
-
-int store_package_list(struct store *s, const char *repository,
-		       const struct store_package_filter *f, struct store_package **ret,
-		       size_t *ret_n, struct cafs_error *e)
-{
-	struct store_package *list = NULL;
-	sqlite3_stmt *st;
-	int64_t repo;
-	size_t n = 0;
-	int rc;
-	int r;
-
-	if (f->publish && (r = validate_control(f->publish, "publish", e)) < 0)
-		return r;
-	if (f->upstream && (r = validate_control(f->upstream, "upstream", e)) < 0)
-		return r;
-	r = store_repo_id(s, repository, &repo, e);
-	if (r < 0)
-		return r;
-	st = store_stmt(s,
-			"SELECT format, namespace, name, display_name, origin_publish, "
-			"origin_upstream FROM packages WHERE repository_id = ?1 "
-			"AND (?2 IS NULL OR format = ?2) "
-			"AND (?3 IS NULL OR substr(namespace, 1, length(?3)) = ?3) "
-			"AND (?4 IS NULL OR substr(name, 1, length(?4)) = ?4) "
-			"AND (?5 IS NULL OR origin_publish = ?5) "
-			"AND (?6 IS NULL OR origin_upstream = ?6) "
-			"ORDER BY format, namespace, name",
-			e);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, repo);
-	if (f->format != CAFS_FORMAT_NONE)
-		sqlite3_bind_text(st, 2, cafs_format_name(f->format), -1, SQLITE_STATIC);
-	if (f->namespace_prefix)
-		sqlite3_bind_text(st, 3, f->namespace_prefix, -1, SQLITE_STATIC);
-	if (f->package_prefix) {
-		char norm[CAFS_PACKAGE_FIELD_MAX + 1];
-
-		/* PyPI names are stored normalized; a prefix is compared the same way */
-		if (f->format == CAFS_FORMAT_PYPI &&
-		    cafs_pypi_normalize(f->package_prefix, norm, sizeof(norm)) == 0)
-			sqlite3_bind_text(st, 4, norm, -1, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_text(st, 4, f->package_prefix, -1, SQLITE_STATIC);
-	}
-	if (f->publish)
-		sqlite3_bind_text(st, 5, f->publish, -1, SQLITE_STATIC);
-	if (f->upstream)
-		sqlite3_bind_text(st, 6, f->upstream, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_package *nl = reallocarray(list, n + 1, sizeof(*list));
-
-		if (!nl) {
-			(void)sqlite3_reset(st);
-			free(list);
-			return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
-		}
-		list = nl;
-		read_package_row(st, 0, &list[n++]);
-	}
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
-		return store_sql_error(s, rc, "list packages", e);
-	}
-	*ret = list;
-	*ret_n = n;
-	return 0;
-}
-
-/* Look a package up by coordinate; NotFound with a message naming it. */
-static int load_package(struct store *s, const char *repository, const struct stored_coord *c,
-			int64_t *ret_id, struct store_package *ret, struct cafs_error *e)
-{
-	sqlite3_stmt *st;
-	int64_t repo;
-	int rc;
-	int r;
-
-	r = store_repo_id(s, repository, &repo, e);
-	if (r < 0)
-		return r;
-	st = store_stmt(s,
-			"SELECT id, format, namespace, name, display_name, origin_publish, "
-			"origin_upstream FROM packages WHERE repository_id = ? AND format = ? AND "
-			"namespace = ? AND name = ?",
-			e);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, repo);
-	sqlite3_bind_text(st, 2, cafs_format_name(c->format), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->namespace_, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->package, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (ret_id)
-			*ret_id = sqlite3_column_int64(st, 0);
-		if (ret)
-			read_package_row(st, 1, ret);
-		(void)sqlite3_reset(st);
-		return 0;
-	}
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sql_error(s, rc, "look up package", e);
-	return cafs_error_set(e, CAFS_NOT_FOUND, 0, "no %s package '%s%s%s' in repository '%s'",
-			      cafs_format_name(c->format), c->namespace_,
-			      c->namespace_[0] ? "/" : "", c->package, repository);
-}
-
-/* A coordinate without a version, for package-level calls. */
-static int package_coord(const struct store_coord *in, struct stored_coord *ret,
-			 struct cafs_error *e)
-{
-	struct store_coord c = *in;
-
-	c.version = NULL;
-	return stored_coord(&c, ret, e);
-}
-
-int store_package_describe(struct store *s, const char *repository, const struct store_coord *c,
-			   struct store_package *ret, struct cafs_error *e)
-{
-	struct stored_coord sc;
-	int r = package_coord(c, &sc, e);
-
-	if (r == 0)
-		r = load_package(s, repository, &sc, NULL, ret, e);
-	return r;
-}
-
-int store_package_delete(struct store *s, const char *repository, const struct store_coord *c,
-			 struct store_package *ret, struct cafs_error *e)
-{
-	struct store_package p;
-	struct stored_coord sc = {0};
-	char resource[2048];
-	sqlite3_stmt *st;
-	int64_t id = 0;
-	int r;
-
-	r = package_coord(c, &sc, e);
-	package_resource(s, repository, &sc, resource, sizeof(resource));
-	if (r == 0)
-		r = store_txn_begin(s, e);
-	if (r == 0)
-		r = load_package(s, repository, &sc, &id, &p, e);
-	if (r == 0) {
-		st = store_stmt(s, "DELETE FROM packages WHERE id = ?", e);
-		if (!st) {
-			r = -EIO;
-		} else {
-			sqlite3_bind_int64(st, 1, id);
-			r = exec_bound(s, st, "delete package", e);
-		}
-	}
-	if (r == 0)
-		r = store_audit(s, "DeletePackage", resource, "ok", NULL, e);
-	if (r == 0)
-		r = store_txn_commit(s, e);
-	if (r < 0) {
-		store_audit_refusal(s, "DeletePackage", resource, e);
-		return r;
-	}
-	*ret = p;
-	return 0;
-}
-
-int store_package_origin_put(struct store *s, const char *repository, const struct store_coord *c,
-			     const char *publish, const char *upstream, struct store_package *ret,
-			     struct cafs_error *e)
-{
-	struct stored_coord sc = {0};
-	char resource[2048];
-	char reason[32];
-	sqlite3_stmt *st;
-	int64_t repo, id = 0;
-	int r;
-
-	r = package_coord(c, &sc, e);
-	package_resource(s, repository, &sc, resource, sizeof(resource));
-	if (r == 0)
-		r = validate_control(publish, "publish", e);
-	if (r == 0)
-		r = validate_control(upstream, "upstream", e);
-	if (r == 0)
-		r = store_txn_begin(s, e);
-	if (r == 0)
-		r = store_repo_id(s, repository, &repo, e);
-	if (r == 0) {
-		r = find_package(s, repo, &sc, &id, NULL, e);
-		if (r == 0)
-			r = create_package(s, repo, &sc, &id, e);
-		else if (r > 0)
-			r = 0;
-	}
-	if (r == 0) {
-		st = store_stmt(s,
-				"UPDATE packages SET origin_publish = ?, origin_upstream = ? "
-				"WHERE id = ?",
-				e);
-		if (!st) {
-			r = -EIO;
-		} else {
-			sqlite3_bind_text(st, 1, publish, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, upstream, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 3, id);
-			r = exec_bound(s, st, "set origin configuration", e);
-		}
-	}
-	(void)snprintf(reason, sizeof(reason), "publish=%s upstream=%s", publish ? publish : "",
-		       upstream ? upstream : "");
-	if (r == 0)
-		r = store_audit(s, "PutPackageOriginConfiguration", resource, "ok", reason, e);
-	if (r == 0)
-		r = load_package(s, repository, &sc, NULL, ret, e);
-	if (r == 0)
-		r = store_txn_commit(s, e);
-	if (r < 0)
-		store_audit_refusal(s, "PutPackageOriginConfiguration", resource, e);
-	return r;
-}
-
-static void read_version_row(sqlite3_stmt *st, struct store_version *v)
-{
-	memset(v, 0, sizeof(*v));
-	(void)snprintf(v->version, sizeof(v->version), "%s",
-		       (const char *)sqlite3_column_text(st, 0));
-	(void)snprintf(v->revision, sizeof(v->revision), "%s",
-		       (const char *)sqlite3_column_text(st, 1));
-	v->status = (enum store_status)store_status_parse((const char *)sqlite3_column_text(st, 2));
-	(void)snprintf(v->origin_type, sizeof(v->origin_type), "%s",
-		       (const char *)sqlite3_column_text(st, 3));
-	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-		(void)snprintf(v->entry_repository, sizeof(v->entry_repository), "%s",
-			       (const char *)sqlite3_column_text(st, 4));
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-		(void)snprintf(v->entry_external_connection, sizeof(v->entry_external_connection),
-			       "%s", (const char *)sqlite3_column_text(st, 5));
-	v->published_us = sqlite3_column_int64(st, 6);
-}
-
-#define VERSION_COLUMNS                                                                         \
-	"version, revision, status, origin_type, entry_repository, entry_external_connection, " \
-	"coalesce(published_us, created_us)"
-
-int store_version_list(struct store *s, const char *repository, const struct store_coord *c,
-		       const struct store_version_filter *f, struct store_version **ret,
-		       size_t *ret_n, char *ret_default, struct cafs_error *e)
-{
-	struct store_version *list = NULL;
-	struct stored_coord sc;
-	sqlite3_stmt *st;
-	int64_t pkg;
-	size_t n = 0;
-	int rc;
-	int r;
-
-	r = package_coord(c, &sc, e);
-	if (r == 0)
-		r = load_package(s, repository, &sc, &pkg, NULL, e);
-	if (r < 0)
-		return r;
-	st = store_stmt(s,
-			"SELECT " VERSION_COLUMNS " FROM package_versions WHERE package_id = ?1 "
-			"AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR origin_type = ?3) "
-			"ORDER BY coalesce(published_us, created_us), id",
-			e);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, pkg);
-	if (f && f->status >= 0)
-		sqlite3_bind_text(st, 2, store_status_name((enum store_status)f->status), -1,
-				  SQLITE_STATIC);
-	if (f && f->origin_type)
-		sqlite3_bind_text(st, 3, f->origin_type, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_version *nl = reallocarray(list, n + 1, sizeof(*list));
-
-		if (!nl) {
-			(void)sqlite3_reset(st);
-			free(list);
-			return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
-		}
-		list = nl;
-		read_version_row(st, &list[n++]);
-	}
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(list);
-		return store_sql_error(s, rc, "list package versions", e);
-	}
-	if (ret_default) {
-		ret_default[0] = '\0';
-		st = store_stmt(s,
-				"SELECT coalesce((SELECT t.version FROM dist_tags t WHERE "
-				"t.package_id = ?1 AND t.tag = 'latest'), (SELECT version FROM "
-				"package_versions WHERE package_id = ?1 AND status = 'Published' "
-				"ORDER BY published_us DESC, id DESC LIMIT 1))",
-				e);
-		if (st) {
-			sqlite3_bind_int64(st, 1, pkg);
-			if (sqlite3_step(st) == SQLITE_ROW &&
-			    sqlite3_column_type(st, 0) != SQLITE_NULL)
-				(void)snprintf(ret_default, 4 * CAFS_PACKAGE_FIELD_MAX + 1, "%s",
-					       (const char *)sqlite3_column_text(st, 0));
-			(void)sqlite3_reset(st);
-		}
-	}
-	*ret = list;
-	*ret_n = n;
-	return 0;
-}
-
-static char *column_dup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t ? strdup((const char *)t) : NULL;
-}
-
-int store_version_describe(struct store *s, const char *repository, const struct store_coord *c,
-			   struct store_version_detail *ret, struct cafs_error *e)
-{
-	struct store_version_detail d = {0};
-	struct stored_coord sc;
-	sqlite3_stmt *st;
-	int64_t pkg;
-	int rc;
-	int r;
-
-	r = stored_coord(c, &sc, e);
-	if (r == 0)
-		r = load_package(s, repository, &sc, &pkg, &d.package, e);
-	if (r < 0)
-		return r;
-	st = store_stmt(s,
-			"SELECT " VERSION_COLUMNS ", display_name, summary, home_page, "
-			"source_code_repository, licenses, readme FROM package_versions "
-			"WHERE package_id = ? AND version = ?",
-			e);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, pkg);
-	sqlite3_bind_text(st, 2, sc.version, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		(void)sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return store_sql_error(s, rc, "describe package version", e);
-		return cafs_error_set(e, CAFS_NOT_FOUND, 0,
-				      "no version '%s' of package '%s' in repository '%s'",
-				      sc.version, sc.display, repository);
-	}
-	read_version_row(st, &d.v);
-	d.display_name = column_dup(st, 7);
-	d.summary = column_dup(st, 8);
-	d.home_page = column_dup(st, 9);
-	d.source_code_repository = column_dup(st, 10);
-	d.licenses = column_dup(st, 11);
-	d.readme = column_dup(st, 12);
-	(void)sqlite3_reset(st);
-	*ret = d;
-	return 0;
-}
-
-void store_version_detail_done(struct store_version_detail *d)
-{
-	if (!d)
-		return;
-	free(d->display_name);
-	free(d->summary);
-	free(d->home_page);
-	free(d->source_code_repository);
-	free(d->licenses);
-	free(d->readme);
-	memset(d, 0, sizeof(*d));
 }
