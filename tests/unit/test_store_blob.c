@@ -283,6 +283,7 @@ static void test_ingest_pipe(void **state)
 	if (pid == 0) {
 		size_t off = 0;
 
+		(void)alarm(60);
 		(void)close(p[0]);
 		while (off < 300 * 1024) {
 			ssize_t n = write(p[1], data + off, 300 * 1024 - off);
@@ -545,6 +546,66 @@ static void test_orphan_file(void **state)
 	assert_int_equal(row_count(f->s, "SELECT count(*) FROM blobs"), 3);
 }
 
+/*
+ * Processes racing on one address (the same content and colliding contents, all forced onto
+ * one XXH3 address) agree: one row and one file per content, each serving its own bytes.
+ */
+static void test_concurrent_ingest(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 4 };
+	char force[] = "0123456789abcdef0123456789abcdef";
+	unsigned char *shared = make_bytes(2 * MIB, 77);
+	pid_t pids[N];
+	struct store_blob b;
+	struct cafs_error e;
+	char own[32];
+
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct store *s = NULL;
+			int r;
+
+			(void)alarm(60);
+			(void)snprintf(own, sizeof(own), "content of process %d", i);
+			r = store_open(f->root, "test", &s, &e);
+			if (r == 0) {
+				s->test_force_xxh128 = force;
+				r = store_blob_ingest_mem(s, shared, 2 * MIB, NULL, &b, &e);
+			}
+			if (r >= 0)
+				r = store_blob_ingest_mem(s, own, strlen(own), NULL, &b, &e);
+			if (r < 0)
+				(void)fprintf(stderr, "child %d: %s\n", i, e.msg);
+			store_close(s);
+			_exit(r < 0 ? 1 : 0);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		int st;
+
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	assert_int_equal(row_count(f->s, "SELECT count(*) FROM blobs"), N + 1);
+	assert_int_equal(row_count(f->s, "SELECT count(DISTINCT seq) FROM blobs"), N + 1);
+	assert_int_equal(count_files(f, STORE_BLOBS_DIR), N + 1);
+	assert_int_equal(count_files(f, STORE_TMP_DIR), 0);
+	f->s->test_force_xxh128 = force;
+	assert_int_equal(ingest_mem(f->s, shared, 2 * MIB, NULL, &b), 1);
+	assert_blob_bytes(f->s, &b, shared, 2 * MIB);
+	for (int i = 0; i < N; i++) {
+		(void)snprintf(own, sizeof(own), "content of process %d", i);
+		assert_int_equal(ingest_mem(f->s, own, strlen(own), NULL, &b), 1);
+		assert_string_equal(b.xxh128, force);
+		assert_blob_bytes(f->s, &b, own, strlen(own));
+	}
+	f->s->test_force_xxh128 = NULL;
+	free(shared);
+}
+
 static void test_expect_sha256(void **state)
 {
 	struct fixture *f = *state;
@@ -639,10 +700,16 @@ static void test_sweep(void **state)
 	if (pid == 0) {
 		int cfd = open(child_held, O_RDONLY);
 
+		/* never outlive the test, even when it fails before releasing us */
+		(void)alarm(60);
+		(void)close(ready[0]);
+		(void)close(release[1]);
 		if (cfd < 0 || flock(cfd, LOCK_EX) < 0 || write(ready[1], "r", 1) != 1)
 			_exit(1);
 		_exit(read(release[0], &c, 1) == 1 ? 0 : 2);
 	}
+	(void)close(ready[1]);
+	(void)close(release[0]);
 	assert_int_equal(read(ready[0], &c, 1), 1);
 
 	store_close(f->s);
@@ -664,8 +731,6 @@ static void test_sweep(void **state)
 	assert_false(exists(held));
 	assert_int_equal(store_blob_sweep(f->s, &e), 0);
 	(void)close(ready[0]);
-	(void)close(ready[1]);
-	(void)close(release[0]);
 	(void)close(release[1]);
 }
 
@@ -760,6 +825,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dedup_two_repositories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphan_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_ingest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expect_sha256, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_named_tmpfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
