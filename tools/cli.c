@@ -425,6 +425,103 @@ static int parse_int(const char *s, long long *ret)
 	return 0;
 }
 
+/*
+ * Parse the options after the command word into @c. Returns -1 to go on and run the command,
+ * or the exit code to stop with (0 after --help, 2 for a usage error).
+ */
+static int parse_cmd_opts(struct cli *cp, int argc, char **argv, int cmd_at, const char **store_arg)
+{
+	for (int i = cmd_at + 1; i < argc; i++) {
+		const char *a = argv[i];
+		_cleanup_free_ char *name = NULL;
+		const char *val = NULL;
+		int idx;
+		int g;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			print_cmd_help(stdout, cp->cmd);
+			return 0;
+		}
+		g = global_opt(cp, argc, argv, &i, store_arg);
+		if (g < 0)
+			return cli_usage(cp, "%s needs a value (json|text for --output)", a);
+		if (g > 0)
+			continue;
+		if (strncmp(a, "--", 2) != 0)
+			return cli_usage(cp, "unexpected argument '%s'", a);
+		name = strdup(a);
+		if (!name)
+			return 1;
+		if (strchr(name, '=')) {
+			*strchr(name, '=') = '\0';
+			val = strchr(a, '=') + 1;
+		}
+		idx = opt_index(cp, name);
+		if (idx < 0 && strncmp(name, "--no-", 5) == 0) {
+			char pos[128];
+
+			(void)snprintf(pos, sizeof(pos), "--%s", name + 5);
+			idx = opt_index(cp, pos);
+			if (idx >= 0 && cp->cmd->opts[idx].kind == CLI_FLAG) {
+				cp->given[idx] = true;
+				cp->flag[idx] = false;
+				continue;
+			}
+			idx = -1;
+		}
+		if (idx < 0)
+			return cli_usage(cp, "unknown option '%s' for '%s'", name, cp->cmd->name);
+		if (cp->given[idx] && cp->cmd->opts[idx].kind != CLI_LIST)
+			return cli_usage(cp, "option '%s' given twice", name);
+		cp->given[idx] = true;
+		switch (cp->cmd->opts[idx].kind) {
+		case CLI_FLAG:
+			if (val)
+				return cli_usage(cp, "option '%s' takes no value", name);
+			cp->flag[idx] = true;
+			break;
+		case CLI_STR:
+		case CLI_INT:
+			if (!val) {
+				if (i + 1 >= argc)
+					return cli_usage(cp, "option '%s' needs a value", name);
+				val = argv[++i];
+			}
+			cp->str[idx] = val;
+			if (cp->cmd->opts[idx].kind == CLI_INT && parse_int(val, &cp->num[idx]) < 0)
+				return cli_usage(cp, "option '%s' needs a whole number, not '%s'",
+						 name, val);
+			break;
+		case CLI_LIST: {
+			const char **l = cp->list[idx];
+			size_t n = cp->n_list[idx];
+
+			if (val) {
+				l = reallocarray(l, n + 1, sizeof(*l));
+				if (!l)
+					return 1;
+				l[n++] = val;
+			}
+			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+				l = reallocarray(l, n + 1, sizeof(*l));
+				if (!l)
+					return 1;
+				l[n++] = argv[++i];
+			}
+			cp->list[idx] = l;
+			cp->n_list[idx] = n;
+			break;
+		}
+		}
+	}
+	for (int i = 0; cp->cmd->opts[i].name; i++)
+		if (cp->cmd->opts[i].required && !cp->given[i])
+			return cli_usage(cp, "option '%s' is required for '%s'",
+					 cp->cmd->opts[i].name, cp->cmd->name);
+
+	return -1;
+}
+
 int cli_main(int argc, char **argv, const struct cli_cmd *cmds, size_t n_cmds)
 {
 	struct cli c = {0};
@@ -465,101 +562,17 @@ int cli_main(int argc, char **argv, const struct cli_cmd *cmds, size_t n_cmds)
 	if (!c.cmd)
 		return cli_usage(NULL, "unknown command '%s'", argv[cmd_at]);
 
-	for (int i = cmd_at + 1; i < argc; i++) {
-		const char *a = argv[i];
-		_cleanup_free_ char *name = NULL;
-		const char *val = NULL;
-		int idx;
-		int g;
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			print_cmd_help(stdout, c.cmd);
-			return 0;
-		}
-		g = global_opt(&c, argc, argv, &i, &store_arg);
-		if (g < 0)
-			return cli_usage(&c, "%s needs a value (json|text for --output)", a);
-		if (g > 0)
-			continue;
-		if (strncmp(a, "--", 2) != 0)
-			return cli_usage(&c, "unexpected argument '%s'", a);
-		name = strdup(a);
-		if (!name)
-			return 1;
-		if (strchr(name, '=')) {
-			*strchr(name, '=') = '\0';
-			val = strchr(a, '=') + 1;
-		}
-		idx = opt_index(&c, name);
-		if (idx < 0 && strncmp(name, "--no-", 5) == 0) {
-			char pos[128];
-
-			(void)snprintf(pos, sizeof(pos), "--%s", name + 5);
-			idx = opt_index(&c, pos);
-			if (idx >= 0 && c.cmd->opts[idx].kind == CLI_FLAG) {
-				c.given[idx] = true;
-				c.flag[idx] = false;
-				continue;
-			}
-			idx = -1;
-		}
-		if (idx < 0)
-			return cli_usage(&c, "unknown option '%s' for '%s'", name, c.cmd->name);
-		if (c.given[idx] && c.cmd->opts[idx].kind != CLI_LIST)
-			return cli_usage(&c, "option '%s' given twice", name);
-		c.given[idx] = true;
-		switch (c.cmd->opts[idx].kind) {
-		case CLI_FLAG:
-			if (val)
-				return cli_usage(&c, "option '%s' takes no value", name);
-			c.flag[idx] = true;
-			break;
-		case CLI_STR:
-		case CLI_INT:
-			if (!val) {
-				if (i + 1 >= argc)
-					return cli_usage(&c, "option '%s' needs a value", name);
-				val = argv[++i];
-			}
-			c.str[idx] = val;
-			if (c.cmd->opts[idx].kind == CLI_INT && parse_int(val, &c.num[idx]) < 0)
-				return cli_usage(&c, "option '%s' needs a whole number, not '%s'",
-						 name, val);
-			break;
-		case CLI_LIST: {
-			const char **l = c.list[idx];
-			size_t n = c.n_list[idx];
-
-			if (val) {
-				l = reallocarray(l, n + 1, sizeof(*l));
-				if (!l)
-					return 1;
-				l[n++] = val;
-			}
-			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
-				l = reallocarray(l, n + 1, sizeof(*l));
-				if (!l)
-					return 1;
-				l[n++] = argv[++i];
-			}
-			c.list[idx] = l;
-			c.n_list[idx] = n;
-			break;
-		}
+	rc = parse_cmd_opts(&c, argc, argv, cmd_at, &store_arg);
+	if (rc < 0) {
+		c.root = store_default_root(store_arg);
+		if (!c.root) {
+			fprintf(stderr, "error: cannot tell where the store is: set --store or "
+					"CAFS_STORE\n");
+			rc = 2;
+		} else {
+			rc = c.cmd->run(&c);
 		}
 	}
-	for (int i = 0; c.cmd->opts[i].name; i++)
-		if (c.cmd->opts[i].required && !c.given[i])
-			return cli_usage(&c, "option '%s' is required for '%s'",
-					 c.cmd->opts[i].name, c.cmd->name);
-
-	c.root = store_default_root(store_arg);
-	if (!c.root) {
-		fprintf(stderr,
-			"error: cannot tell where the store is: set --store or CAFS_STORE\n");
-		return 2;
-	}
-	rc = c.cmd->run(&c);
 	for (int i = 0; i < CLI_MAX_OPTS; i++)
 		free(c.list[i]);
 	free(c.root);

@@ -247,6 +247,7 @@ json_t *page(struct cli *c, json_t *items, const char *key, int *ret_exit)
 	if (cli_given(c, "--max-results") && (max < 1 || max > 1000)) {
 		*ret_exit = cli_usage(c, "--max-results must be between 1 and 1000");
 		json_decref(out);
+		json_decref(items);
 		return NULL;
 	}
 	json_array_foreach(items, i, it)

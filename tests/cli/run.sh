@@ -228,6 +228,49 @@ refused "list assets of a missing version" 1 ResourceNotFoundException list-pack
 ok "describe-domain after both" describe-domain --domain acme
 check "still counted once" '.domain.assetSizeBytes == 3000003'
 
+# --- packages and versions ---------------------------------------------------------------
+ok "list-packages" list-packages --domain acme --repository left
+check "list-packages shape" '.packages == [{"format": "generic", "namespace": "tools", "package": "blob", "originConfiguration": {"restrictions": {"publish": "ALLOW", "upstream": "BLOCK"}}}]'
+ok "list-packages filtered out" list-packages --domain acme --repository left --format pypi
+check "format filter" '.packages == []'
+ok "list-packages namespace prefix" list-packages --domain acme --repository left --namespace too --publish ALLOW
+check "namespace prefix filter" '(.packages | length) == 1'
+refused "list-packages bad publish filter" 1 ValidationException list-packages --domain acme --repository left --publish MAYBE
+ok "describe-package" describe-package --domain acme --repository left --format generic --namespace tools --package blob
+check "describe-package shape" '.package == {"format": "generic", "namespace": "tools", "name": "blob", "originConfiguration": {"restrictions": {"publish": "ALLOW", "upstream": "BLOCK"}}}'
+refused "describe-package missing" 1 ResourceNotFoundException describe-package --domain acme --repository left --format generic --namespace tools --package nope
+ok "list-package-versions" list-package-versions --domain acme --repository left --format generic --namespace tools --package blob --sort-by PUBLISHED_TIME
+check "list-package-versions shape" '.format == "generic" and .namespace == "tools" and .package == "blob" and .defaultDisplayVersion == "2.0"
+	and [.versions[].version] == ["1.0", "2.0"] and .versions[0].status == "Published"
+	and .versions[0].origin == {"domainEntryPoint": {"repositoryName": "left"}, "originType": "INTERNAL"}
+	and (.versions[0].revision | length) == 44'
+ok "list-package-versions status filter" list-package-versions --domain acme --repository left --format generic --namespace tools --package blob --status Unfinished
+check "no Unfinished versions" '.versions == []'
+usage "list-package-versions bad status" list-package-versions --domain acme --repository left --format generic --namespace tools --package blob --status Gone
+ok "describe-package-version" describe-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 1.0
+check "describe-package-version shape" '.packageVersion | .format == "generic" and .namespace == "tools" and .packageName == "blob"
+	and .displayName == "blob" and .version == "1.0" and .status == "Published" and .licenses == [] and has("publishedTime")
+	and .revision == "'"$REV1"'" and .origin.originType == "INTERNAL"'
+refused "describe-package-version missing" 1 ResourceNotFoundException describe-package-version --domain acme --repository left --format generic --namespace tools --package blob --package-version 7
+ok "put-package-origin-configuration creates an empty package" put-package-origin-configuration --domain acme --repository left --format pypi --package My.Lib --restrictions publish=BLOCK,upstream=ALLOW
+check "origin configuration response" '.originConfiguration == {"restrictions": {"publish": "BLOCK", "upstream": "ALLOW"}}'
+ok "pypi name stored normalized" describe-package --domain acme --repository left --format pypi --package my_lib
+check "normalized name" '.package.name == "my-lib" and (.package | has("namespace") | not)'
+ok "list-package-versions of an empty package" list-package-versions --domain acme --repository left --format pypi --package my-lib
+check "no versions, no default" '.versions == [] and (has("defaultDisplayVersion") | not)'
+usage "put-package-origin-configuration incomplete" put-package-origin-configuration --domain acme --repository left --format pypi --package my-lib --restrictions publish=BLOCK
+refused "put-package-origin-configuration bad value" 1 ValidationException put-package-origin-configuration --domain acme --repository left --format pypi --package my-lib --restrictions publish=BLOCK,upstream=PERHAPS
+refused "pypi with a namespace" 1 ValidationException describe-package --domain acme --repository left --format pypi --namespace x --package my-lib
+ok "publish=BLOCK on a generic package" put-package-origin-configuration --domain acme --repository right --format generic --namespace tools --package blob --restrictions publish=BLOCK,upstream=BLOCK
+refused "publish into a blocked package" 1 AccessDeniedException publish-package-version --domain acme --repository right --format generic --namespace tools --package blob --package-version 3.0 --asset-content "$WORK/abc.txt" --asset-name abc.txt --asset-sha256 "$ABC_SHA"
+ok "delete-package" delete-package --domain acme --repository left --format pypi --package my-lib
+check "deletedPackage shape" '.deletedPackage == {"format": "pypi", "package": "my-lib", "originConfiguration": {"restrictions": {"publish": "BLOCK", "upstream": "ALLOW"}}}'
+refused "delete-package again" 1 ResourceNotFoundException delete-package --domain acme --repository left --format pypi --package my-lib
+ok "audit records package changes" audit --domain acme --max-results 0
+check "audit of origin and delete" '([.events[] | select(.action == "PutPackageOriginConfiguration" and .outcome == "ok")] | length) == 2
+	and ([.events[] | select(.action == "DeletePackage" and .outcome == "ok")] | length) == 1
+	and ([.events[] | select(.action == "PublishPackageVersion" and .outcome == "AccessDeniedException")] | length) == 1'
+
 # --- text output ----------------------------------------------------------------
 ok "describe-domain --output text" describe-domain --domain acme --output text
 grep -q "^DOMAIN	arn:aws:codeartifact:local:$OWNER:domain/acme	" "$OUT" && pass "text output line" || flunk "text output line"
