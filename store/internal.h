@@ -137,3 +137,17 @@ void store_pkg_resource(struct store *s, const char *repository, const struct st
 /* A package of @repository by coordinate, NotFound naming it when absent. */
 int store_pkg_load(struct store *s, const char *repository, const struct store_pkg_coord *c,
 		   int64_t *ret_id, struct store_package *ret, struct cafs_error *e);
+
+/* One repository in a resolution's search order. */
+struct store_search_node {
+	int64_t id;
+	char name[CAFS_REPOSITORY_NAME_MAX + 1];
+};
+
+/*
+ * The search order from repository @repo (spec §2.1): @repo first, then each upstream in list
+ * order, each searched depth-first before the next sibling, every repository once, at most
+ * CAFS_MAX_SEARCHED_REPOS in all. @ret holds CAFS_MAX_SEARCHED_REPOS entries.
+ */
+int store_search_order(struct store *s, int64_t repo, struct store_search_node *ret, size_t *ret_n,
+		       struct cafs_error *e);

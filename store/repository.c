@@ -664,3 +664,55 @@ int store_source_configure(struct store *s, const char *name, const char *url,
 		r = store_source_get(s, name, ret, e);
 	return finish(s, r, "ConfigureExternalConnection", resource, e);
 }
+
+static int search_visit(struct store *s, int64_t id, struct store_search_node *out, size_t *n,
+			struct cafs_error *e)
+{
+	int64_t ups[CAFS_MAX_UPSTREAMS];
+	size_t n_ups = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	for (size_t i = 0; i < *n; i++)
+		if (out[i].id == id)
+			return 0;
+	if (*n == CAFS_MAX_SEARCHED_REPOS)
+		return 0;
+	st = store_stmt(s, "SELECT name FROM repositories WHERE id = ?", e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		(void)snprintf(out[*n].name, sizeof(out[*n].name), "%s",
+			       (const char *)sqlite3_column_text(st, 0));
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return store_sql_error(s, rc, "read repository", e);
+	out[(*n)++].id = id;
+	/* read the list first: the statement is reused by the recursion */
+	st = store_stmt(s,
+			"SELECT upstream_id FROM upstreams WHERE repository_id = ? "
+			"ORDER BY position",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n_ups < CAFS_MAX_UPSTREAMS)
+		ups[n_ups++] = sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	for (size_t i = 0; i < n_ups; i++) {
+		int r = search_visit(s, ups[i], out, n, e);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int store_search_order(struct store *s, int64_t repo, struct store_search_node *ret, size_t *ret_n,
+		       struct cafs_error *e)
+{
+	*ret_n = 0;
+	return search_visit(s, repo, ret, ret_n, e);
+}

@@ -348,6 +348,54 @@ static void sources(void **state)
 	assert_string_equal(src.url, "");
 }
 
+static void search_order(void **state)
+{
+	struct fixture *f = *state;
+	const char *ab[] = {"ra", "rb"}, *cd[] = {"rc", "rd"}, *e_[] = {"re"}, *ca[] = {"rc"};
+	struct store_search_node order[CAFS_MAX_SEARCHED_REPOS];
+	const char *want[] = {"my-repo", "ra", "rc", "rd", "re", "rb"};
+	struct cafs_error e;
+	size_t n = 0;
+	int64_t id;
+
+	/* the reference's example: my-repo -> [A, B], A -> [C, D], D -> [E] */
+	mk(f->s, "re", NULL, 0);
+	mk(f->s, "rd", e_, 1);
+	mk(f->s, "rc", NULL, 0);
+	mk(f->s, "ra", cd, 2);
+	mk(f->s, "rb", ca, 1); /* B also reaches C: searched once, where A's walk found it */
+	mk(f->s, "my-repo", ab, 2);
+	assert_int_equal(store_repo_id(f->s, "my-repo", &id, &e), 0);
+	assert_int_equal(store_search_order(f->s, id, order, &n, &e), 0);
+	assert_int_equal(n, ARRAY_SIZE(want));
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(order[i].name, want[i]);
+}
+
+static void search_order_caps_at_25(void **state)
+{
+	struct fixture *f = *state;
+	struct store_search_node order[CAFS_MAX_SEARCHED_REPOS];
+	struct cafs_error e;
+	char name[16], prev[16];
+	size_t n = 0;
+	int64_t id;
+
+	/* a chain of 30: r29 -> r28 -> ... -> r0 */
+	for (int i = 0; i < 30; i++) {
+		const char *up[] = {prev};
+
+		(void)snprintf(name, sizeof(name), "r%d", i);
+		mk(f->s, name, up, i ? 1 : 0);
+		(void)snprintf(prev, sizeof(prev), "%s", name);
+	}
+	assert_int_equal(store_repo_id(f->s, "r29", &id, &e), 0);
+	assert_int_equal(store_search_order(f->s, id, order, &n, &e), 0);
+	assert_int_equal(n, 25);
+	assert_string_equal(order[0].name, "r29");
+	assert_string_equal(order[24].name, "r5");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +407,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(delete_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(search_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(search_order_caps_at_25, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store_repository", tests, NULL, NULL);
