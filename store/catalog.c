@@ -230,7 +230,7 @@ int store_package_origin_put(struct store *s, const char *repository, const stru
 	if (r == 0)
 		r = store_repo_id(s, repository, &repo, e);
 	if (r == 0) {
-		r = store_pkg_find(s, repo, &sc, &id, NULL, e);
+		r = store_pkg_find(s, repo, &sc, &id, NULL, NULL, e);
 		if (r == 0)
 			r = store_pkg_create(s, repo, &sc, &id, e);
 		else if (r > 0)
@@ -417,4 +417,153 @@ void store_version_detail_done(struct store_version_detail *d)
 	free(d->licenses);
 	free(d->readme);
 	memset(d, 0, sizeof(*d));
+}
+
+/* Row id, status and revision of a version, NotFound naming it when absent. */
+static int load_version(struct store *s, const char *repository, const struct store_coord *c,
+			struct store_pkg_coord *sc, int64_t *ret_id, enum store_status *ret_status,
+			char *ret_revision, struct cafs_error *e)
+{
+	sqlite3_stmt *st;
+	int64_t pkg;
+	int rc;
+	int r;
+
+	r = store_pkg_coord(c, sc, e);
+	if (r == 0)
+		r = store_pkg_load(s, repository, sc, &pkg, NULL, e);
+	if (r < 0)
+		return r;
+	st = store_stmt(s,
+			"SELECT id, status, revision FROM package_versions WHERE package_id = ? "
+			"AND version = ?",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, pkg);
+	sqlite3_bind_text(st, 2, sc->version, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_id = sqlite3_column_int64(st, 0);
+		*ret_status = (enum store_status)store_status_parse(
+			(const char *)sqlite3_column_text(st, 1));
+		if (ret_revision)
+			(void)snprintf(ret_revision, 64, "%s",
+				       (const char *)sqlite3_column_text(st, 2));
+	}
+	(void)sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_sql_error(s, rc, "look up package version", e);
+	return cafs_error_set(e, CAFS_NOT_FOUND, 0,
+			      "no version '%s' of package '%s' in repository '%s'", sc->version,
+			      sc->display, repository);
+}
+
+int store_asset_open(struct store *s, const char *repository, const struct store_coord *c,
+		     const char *asset, const char *expect_revision, char *ret_revision,
+		     uint64_t *ret_size, struct cafs_error *e)
+{
+	struct store_pkg_coord sc;
+	enum store_status status;
+	struct store_blob blob;
+	char revision[64] = "";
+	sqlite3_stmt *st;
+	int64_t ver, blob_id = 0;
+	int rc;
+	int r;
+
+	r = load_version(s, repository, c, &sc, &ver, &status, revision, e);
+	if (r < 0)
+		return r;
+	if (status == STORE_STATUS_ARCHIVED)
+		return cafs_error_set(e, CAFS_CONFLICT, EACCES,
+				      "version '%s' of package '%s' is Archived: its assets cannot "
+				      "be downloaded until its status changes",
+				      sc.version, sc.display);
+	if (status == STORE_STATUS_DISPOSED)
+		return cafs_error_set(e, CAFS_NOT_FOUND, 0,
+				      "version '%s' of package '%s' is Disposed: it has no assets",
+				      sc.version, sc.display);
+	if (expect_revision && strcmp(expect_revision, revision) != 0)
+		return cafs_error_set(e, CAFS_CONFLICT, 0,
+				      "version '%s' of package '%s' is at revision '%s', not '%s'",
+				      sc.version, sc.display, revision, expect_revision);
+	st = store_stmt(s, "SELECT blob_id FROM assets WHERE version_id = ? AND name = ?", e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ver);
+	sqlite3_bind_text(st, 2, asset ? asset : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		blob_id = sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE
+			       ? cafs_error_set(e, CAFS_NOT_FOUND, 0,
+						"no asset '%s' in version '%s' of package '%s'",
+						asset ? asset : "", sc.version, sc.display)
+			       : store_sql_error(s, rc, "look up asset", e);
+	r = store_blob_get(s, blob_id, &blob, e);
+	if (r < 0)
+		return r;
+	if (ret_revision)
+		(void)snprintf(ret_revision, 64, "%s", revision);
+	if (ret_size)
+		*ret_size = blob.size;
+	return store_blob_open(s, &blob, e);
+}
+
+int store_version_dependencies(struct store *s, const char *repository, const struct store_coord *c,
+			       struct store_dependency_row **ret, size_t *ret_n, char *ret_revision,
+			       struct cafs_error *e)
+{
+	struct store_dependency_row *list = NULL;
+	struct store_pkg_coord sc;
+	enum store_status status;
+	sqlite3_stmt *st;
+	int64_t ver;
+	size_t n = 0;
+	int rc;
+	int r;
+
+	r = load_version(s, repository, c, &sc, &ver, &status, ret_revision, e);
+	if (r < 0)
+		return r;
+	st = store_stmt(s,
+			"SELECT namespace, package, coalesce(dependency_type, ''), "
+			"coalesce(version_requirement, '') FROM dependencies WHERE version_id = ? "
+			"ORDER BY position",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ver);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_dependency_row *nl = reallocarray(list, n + 1, sizeof(*list));
+
+		if (!nl) {
+			(void)sqlite3_reset(st);
+			free(list);
+			return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+		}
+		list = nl;
+		(void)snprintf(list[n].namespace_, sizeof(list[n].namespace_), "%s",
+			       (const char *)sqlite3_column_text(st, 0));
+		(void)snprintf(list[n].package, sizeof(list[n].package), "%s",
+			       (const char *)sqlite3_column_text(st, 1));
+		(void)snprintf(list[n].dependency_type, sizeof(list[n].dependency_type), "%s",
+			       (const char *)sqlite3_column_text(st, 2));
+		(void)snprintf(list[n].version_requirement, sizeof(list[n].version_requirement),
+			       "%s", (const char *)sqlite3_column_text(st, 3));
+		n++;
+	}
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(list);
+		return store_sql_error(s, rc, "list dependencies", e);
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
 }

@@ -19,7 +19,7 @@ struct store_tag;
 #define STORE_DB_NAME    "domain.db"
 #define STORE_BLOBS_DIR  "blobs"
 #define STORE_TMP_DIR    "tmp"
-#define STORE_STMT_CACHE 64
+#define STORE_STMT_CACHE 256
 
 struct store_stmt_slot {
 	const char *sql; /* identity: callers pass string literals */
@@ -112,9 +112,10 @@ struct store_package;
 /* Validate @c and fill its stored form. */
 int store_pkg_coord(const struct store_coord *c, struct store_pkg_coord *ret, struct cafs_error *e);
 
-/* Find a package of repository @repo: 1 found (id and publish control filled), 0 absent. */
+/* Find a package of repository @repo: 1 found (id and origin controls, 8 bytes each, filled
+ * when not NULL), 0 absent. */
 int store_pkg_find(struct store *s, int64_t repo, const struct store_pkg_coord *c, int64_t *ret_id,
-		   char *ret_publish, struct cafs_error *e);
+		   char *ret_publish, char *ret_upstream, struct cafs_error *e);
 
 /* Create a package record with the publish-arrival origin defaults. */
 int store_pkg_create(struct store *s, int64_t repo, const struct store_pkg_coord *c,
@@ -151,3 +152,19 @@ struct store_search_node {
  */
 int store_search_order(struct store *s, int64_t repo, struct store_search_node *ret, size_t *ret_n,
 		       struct cafs_error *e);
+
+/*
+ * Delete the rows of the blobs among @ids that no asset references any more, in the caller's
+ * transaction. *@ret (owned, free()) lists the deleted ones, whose files are due for
+ * store_blob_unlink() once that transaction has committed (store/lifecycle.c).
+ */
+int store_blob_release(struct store *s, const int64_t *ids, size_t n, struct store_blob **ret,
+		       size_t *ret_n, struct cafs_error *e);
+
+/*
+ * Remove the files of blobs whose rows store_blob_release() deleted in a committed transaction:
+ * rows first, files second, so a crash in between leaves an orphan file for gc and never a
+ * row without its file. A file whose address a row holds again is kept. Call outside any
+ * transaction. Best effort (failures leave orphans); returns the number of files removed.
+ */
+size_t store_blob_unlink(struct store *s, const struct store_blob *blobs, size_t n);

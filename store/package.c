@@ -12,11 +12,14 @@
 #include "store/package.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/version.h"
+#include "store/extract.h"
 #include "store/internal.h"
 #include "store/store.h"
 
@@ -63,12 +66,13 @@ int store_pkg_coord(const struct store_coord *c, struct store_pkg_coord *ret, st
 }
 
 int store_pkg_find(struct store *s, int64_t repo, const struct store_pkg_coord *c, int64_t *ret_id,
-		   char *ret_publish, struct cafs_error *e)
+		   char *ret_publish, char *ret_upstream, struct cafs_error *e)
 {
 	sqlite3_stmt *st =
 		store_stmt(s,
-			   "SELECT id, origin_publish FROM packages WHERE repository_id = "
-			   "? AND format = ? AND namespace = ? AND name = ?",
+			   "SELECT id, origin_publish, origin_upstream FROM packages "
+			   "WHERE repository_id = ? AND format = ? AND namespace = ? AND "
+			   "name = ?",
 			   e);
 	int rc;
 
@@ -84,6 +88,9 @@ int store_pkg_find(struct store *s, int64_t repo, const struct store_pkg_coord *
 		if (ret_publish)
 			(void)snprintf(ret_publish, 8, "%s",
 				       (const char *)sqlite3_column_text(st, 1));
+		if (ret_upstream)
+			(void)snprintf(ret_upstream, 8, "%s",
+				       (const char *)sqlite3_column_text(st, 2));
 		(void)sqlite3_reset(st);
 		return 1;
 	}
@@ -231,11 +238,187 @@ void store_pkg_resource(struct store *s, const char *repository, const struct st
 		       c->namespace_, c->package, c->version[0] ? "/" : "", c->version);
 }
 
+/*
+ * Spec §2.6: a version that a repository can already reach through its upstreams cannot be
+ * published into it (as long as the package's upstream control there is not BLOCK). Generic
+ * packages are never served through upstreams, so they are exempt.
+ */
+static int upstream_conflict(struct store *s, int64_t repo, const char *repository,
+			     const struct store_pkg_coord *c, struct cafs_error *e)
+{
+	struct store_search_node order[CAFS_MAX_SEARCHED_REPOS];
+	size_t n = 0;
+	int r = store_search_order(s, repo, order, &n, e);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 1; i < n; i++) {
+		sqlite3_stmt *st = store_stmt(
+			s,
+			"SELECT 1 FROM packages p JOIN package_versions v ON v.package_id = p.id "
+			"WHERE p.repository_id = ? AND p.format = ? AND p.namespace = ? AND "
+			"p.name = ? AND v.version = ?",
+			e);
+		bool hit;
+
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, order[i].id);
+		sqlite3_bind_text(st, 2, cafs_format_name(c->format), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, c->namespace_, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, c->package, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, c->version, -1, SQLITE_STATIC);
+		hit = sqlite3_step(st) == SQLITE_ROW;
+		(void)sqlite3_reset(st);
+		if (hit)
+			return cafs_error_set(
+				e, CAFS_CONFLICT, EEXIST,
+				"version '%s' of package '%s' is already available to "
+				"repository '%s' through its upstream '%s': publish it "
+				"where no upstream has it, or set the package's upstream "
+				"origin control to BLOCK",
+				c->version, c->display, repository, order[i].name);
+	}
+	return 0;
+}
+
+/* JSON array of {name, url} for the licenses column; NULL when there are none. */
+static char *licenses_json(const struct store_metadata *m)
+{
+	json_t *arr;
+	char *out;
+
+	if (!m->n_licenses)
+		return NULL;
+	arr = json_array();
+	for (size_t i = 0; i < m->n_licenses; i++) {
+		json_t *o = json_object();
+
+		if (m->licenses[i].name)
+			json_object_set_new(o, "name", json_string(m->licenses[i].name));
+		if (m->licenses[i].url)
+			json_object_set_new(o, "url", json_string(m->licenses[i].url));
+		json_array_append_new(arr, o);
+	}
+	out = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(arr);
+	return out;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/*
+ * Record what a package file says about its version: fields still empty are filled (the
+ * first file of a version that carries metadata speaks for it), and the dependencies are
+ * written when the version has none yet.
+ */
+static int apply_metadata(struct store *s, int64_t ver, const struct store_metadata *m,
+			  struct cafs_error *e)
+{
+	_cleanup_free_ char *lic = licenses_json(m);
+	sqlite3_stmt *st;
+	int has_deps;
+	int r;
+
+	st = store_stmt(
+		s,
+		"UPDATE package_versions SET summary = coalesce(summary, ?), "
+		"home_page = coalesce(home_page, ?), source_code_repository = "
+		"coalesce(source_code_repository, ?), licenses = coalesce(licenses, ?), "
+		"readme = coalesce(readme, ?), requires_python = coalesce(requires_python, ?) "
+		"WHERE id = ?",
+		e);
+	if (!st)
+		return -EIO;
+	bind_opt(st, 1, m->summary);
+	bind_opt(st, 2, m->home_page);
+	bind_opt(st, 3, m->source_code_repository);
+	bind_opt(st, 4, lic);
+	bind_opt(st, 5, m->readme);
+	bind_opt(st, 6, m->requires_python);
+	sqlite3_bind_int64(st, 7, ver);
+	r = store_step_done(s, st, "record version metadata", e);
+	if (r < 0 || m->n_deps == 0)
+		return r;
+	st = store_stmt(s, "SELECT count(*) FROM dependencies WHERE version_id = ?", e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ver);
+	has_deps = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	(void)sqlite3_reset(st);
+	for (size_t i = 0; !has_deps && i < m->n_deps; i++) {
+		st = store_stmt(
+			s,
+			"INSERT INTO dependencies (version_id, position, namespace, package, "
+			"dependency_type, version_requirement) VALUES (?, ?, ?, ?, ?, ?)",
+			e);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, ver);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_text(st, 3, m->deps[i].namespace_ ? m->deps[i].namespace_ : "", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, m->deps[i].package ? m->deps[i].package : "", -1,
+				  SQLITE_STATIC);
+		bind_opt(st, 5, m->deps[i].dependency_type);
+		bind_opt(st, 6, m->deps[i].version_requirement);
+		r = store_step_done(s, st, "record dependency", e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * npm's "latest" dist-tag follows the highest Published version: a release beats every
+ * pre-release, and among equals SemVer precedence decides.
+ */
+static int npm_follow_latest(struct store *s, int64_t pkg, const char *version,
+			     struct cafs_error *e)
+{
+	char cur[4 * CAFS_PACKAGE_FIELD_MAX + 1] = "";
+	bool take;
+	sqlite3_stmt *st;
+
+	st = store_stmt(s, "SELECT version FROM dist_tags WHERE package_id = ? AND tag = 'latest'",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, pkg);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		(void)snprintf(cur, sizeof(cur), "%s", (const char *)sqlite3_column_text(st, 0));
+	(void)sqlite3_reset(st);
+	if (!cur[0])
+		take = true;
+	else if (cafs_semver_prerelease(version) != cafs_semver_prerelease(cur))
+		take = !cafs_semver_prerelease(version);
+	else
+		take = cafs_semver_cmp(version, cur) > 0;
+	if (!take)
+		return 0;
+	st = store_stmt(s,
+			"INSERT INTO dist_tags (package_id, tag, version) VALUES (?, 'latest', ?) "
+			"ON CONFLICT (package_id, tag) DO UPDATE SET version = excluded.version",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, pkg);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	return store_step_done(s, st, "set dist-tag latest", e);
+}
+
 static int publish_rows(struct store *s, const struct store_publish *req,
 			const struct store_pkg_coord *c, const struct store_blob *blob,
-			struct store_publish_result *res, struct cafs_error *e)
+			int64_t metadata_blob, struct store_publish_result *res,
+			struct cafs_error *e)
 {
-	char publish[8] = "";
+	char publish[8] = "", upstream[8] = "ALLOW";
 	enum store_status status = STORE_STATUS_PUBLISHED;
 	int64_t repo, pkg, ver = 0;
 	sqlite3_stmt *st;
@@ -245,7 +428,7 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 	r = store_repo_id(s, req->repository, &repo, e);
 	if (r < 0)
 		return r;
-	found = store_pkg_find(s, repo, c, &pkg, publish, e);
+	found = store_pkg_find(s, repo, c, &pkg, publish, upstream, e);
 	if (found < 0)
 		return found;
 	if (found && strcmp(publish, "BLOCK") == 0)
@@ -265,6 +448,11 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		return cafs_error_set(e, CAFS_CONFLICT, EROFS,
 				      "version '%s' of package '%s' is %s: it takes no assets",
 				      c->version, c->display, store_status_name(status));
+	if (!found && c->format != CAFS_FORMAT_GENERIC && strcmp(upstream, "BLOCK") != 0) {
+		r = upstream_conflict(s, repo, req->repository, c, e);
+		if (r < 0)
+			return r;
+	}
 	if (!found) {
 		status = req->unfinished ? STORE_STATUS_UNFINISHED : STORE_STATUS_PUBLISHED;
 		st = store_stmt(
@@ -280,7 +468,8 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		sqlite3_bind_text(st, 2, c->version, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, store_status_name(status), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, req->repository, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, store_now_us());
+		if (status == STORE_STATUS_PUBLISHED)
+			sqlite3_bind_int64(st, 5, store_now_us());
 		sqlite3_bind_text(st, 6, c->display, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, store_now_us());
 		sqlite3_bind_int64(st, 8, store_now_us());
@@ -332,8 +521,8 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 					      "at most 150 are allowed",
 					      c->version, c->display, r);
 		st = store_stmt(s,
-				"INSERT INTO assets (version_id, name, blob_id, created_us) "
-				"VALUES (?, ?, ?, ?)",
+				"INSERT INTO assets (version_id, name, blob_id, created_us, "
+				"metadata_blob_id) VALUES (?, ?, ?, ?, ?)",
 				e);
 		if (!st)
 			return -EIO;
@@ -341,6 +530,8 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		sqlite3_bind_text(st, 2, req->asset_name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, blob->id);
 		sqlite3_bind_int64(st, 4, store_now_us());
+		if (metadata_blob > 0)
+			sqlite3_bind_int64(st, 5, metadata_blob);
 		r = store_step_done(s, st, "add asset", e);
 		if (r < 0)
 			return r;
@@ -350,7 +541,13 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		return store_sql_error(s, r, "look up asset", e);
 	}
 
-	/* a generic publish without the unfinished flag finishes the version */
+	if (req->meta && res->changed) {
+		r = apply_metadata(s, ver, req->meta, e);
+		if (r < 0)
+			return r;
+	}
+
+	/* a publish without the unfinished flag finishes an Unfinished version */
 	if (status == STORE_STATUS_UNFINISHED && !req->unfinished) {
 		status = STORE_STATUS_PUBLISHED;
 		st = store_stmt(
@@ -368,6 +565,11 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		res->changed = true;
 	}
 	res->status = status;
+	if (c->format == CAFS_FORMAT_NPM && status == STORE_STATUS_PUBLISHED) {
+		r = npm_follow_latest(s, pkg, c->version, e);
+		if (r < 0)
+			return r;
+	}
 	if (res->changed)
 		return store_pkg_update_revision(s, ver, res->revision, e);
 	st = store_stmt(s, "SELECT revision FROM package_versions WHERE id = ?", e);
@@ -387,6 +589,7 @@ int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 	struct store_publish_result res = {0};
 	struct store_pkg_coord c = {0};
 	struct store_blob blob;
+	int64_t metadata_blob = 0;
 	char resource[2048];
 	int r;
 
@@ -398,10 +601,17 @@ int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 	store_pkg_resource(s, req->repository, &c, resource, sizeof(resource));
 	if (r == 0)
 		r = store_blob_ingest_fd(s, fd, req->asset_sha256, &blob, e);
+	if (r >= 0 && req->meta && req->meta->core_metadata) {
+		struct store_blob mb;
+
+		r = store_blob_ingest_mem(s, req->meta->core_metadata, req->meta->core_metadata_len,
+					  NULL, &mb, e);
+		metadata_blob = mb.id;
+	}
 	if (r >= 0)
 		r = store_txn_begin(s, e);
 	if (r >= 0)
-		r = publish_rows(s, req, &c, &blob, &res, e);
+		r = publish_rows(s, req, &c, &blob, metadata_blob, &res, e);
 	if (r == 0)
 		r = store_audit(s, "PublishPackageVersion", resource, "ok",
 				res.changed ? req->asset_name : "unchanged", e);
@@ -443,7 +653,7 @@ int store_version_assets(struct store *s, const char *repository, const struct s
 		r = store_repo_id(s, repository, &repo, e);
 	if (r < 0)
 		return r;
-	r = store_pkg_find(s, repo, &c, &pkg, NULL, e);
+	r = store_pkg_find(s, repo, &c, &pkg, NULL, NULL, e);
 	if (r == 0)
 		return cafs_error_set(e, CAFS_NOT_FOUND, 0, "no package '%s' in repository '%s'",
 				      c.display, repository);

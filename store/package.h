@@ -13,6 +13,7 @@
 #include "store/blob.h"
 
 struct store;
+struct store_metadata;
 struct cafs_error;
 
 /* PackageVersionStatus values a version record can hold (spec §4.1). */
@@ -51,7 +52,8 @@ struct store_publish {
 	struct store_coord coord;
 	const char *asset_name;
 	const char *asset_sha256; /* the caller's SHA-256 of the bytes, checked; NULL = none */
-	bool unfinished;          /* keep the version Unfinished (generic) */
+	bool unfinished;          /* keep the version Unfinished (generic, Maven) */
+	const struct store_metadata *meta; /* what the package file says of itself; may be NULL */
 };
 
 /* PublishPackageVersion's response; plain value. */
@@ -174,3 +176,122 @@ struct store_version_detail {
 int store_version_describe(struct store *s, const char *repository, const struct store_coord *c,
 			   struct store_version_detail *ret, struct cafs_error *e);
 void store_version_detail_done(struct store_version_detail *d);
+
+/*
+ * GetPackageVersionAsset: open asset @asset of a version for reading. Returns the fd (owned:
+ * close() it). Archived versions refuse (ConflictException with EACCES), Disposed ones have no
+ * assets (NotFound); Unfinished ones are readable here (spec decision 6). When
+ * @expect_revision is not NULL it must be the version's revision (ConflictException).
+ * @ret_revision (64 bytes) and @ret_size may be NULL.
+ */
+int store_asset_open(struct store *s, const char *repository, const struct store_coord *c,
+		     const char *asset, const char *expect_revision, char *ret_revision,
+		     uint64_t *ret_size, struct cafs_error *e);
+
+/* A declared dependency as stored (spec §5.6); plain value. */
+struct store_dependency_row {
+	char namespace_[4 * CAFS_PACKAGE_FIELD_MAX + 1];
+	char package[4 * CAFS_PACKAGE_FIELD_MAX + 1];
+	char dependency_type[32];
+	char version_requirement[1024];
+};
+
+/* ListPackageVersionDependencies: in declaration order. Owned array. */
+int store_version_dependencies(struct store *s, const char *repository, const struct store_coord *c,
+			       struct store_dependency_row **ret, size_t *ret_n, char *ret_revision,
+			       struct cafs_error *e);
+
+/*
+ * Batch operations on the versions of one package (spec §4.3-§4.5): UpdatePackageVersionsStatus,
+ * DisposePackageVersions, DeletePackageVersions and CopyPackageVersions.
+ */
+
+/* PackageVersionErrorCode (spec §4.3); STORE_VERSION_OK marks a success. */
+enum store_version_error {
+	STORE_VERSION_OK,
+	STORE_VERSION_ALREADY_EXISTS,
+	STORE_VERSION_MISMATCHED_REVISION,
+	STORE_VERSION_MISMATCHED_STATUS,
+	STORE_VERSION_NOT_ALLOWED,
+	STORE_VERSION_NOT_FOUND,
+	STORE_VERSION_SKIPPED,
+};
+
+/* "ALREADY_EXISTS", ...; "" for STORE_VERSION_OK. Static string. */
+const char *store_version_error_name(enum store_version_error code);
+
+/* One version named by a batch request; strings borrowed. */
+struct store_version_ref {
+	const char *version;
+	const char *revision; /* versionRevisions: the revision it must have; NULL = any */
+};
+
+#define STORE_BATCH_MAX 100 /* versions per batch call (spec §4.3) */
+
+/* A batch request on versions of one package; strings borrowed. */
+struct store_batch {
+	const char *repository;   /* copy: the source repository */
+	struct store_coord coord; /* the package; .version is ignored */
+	const struct store_version_ref *versions;
+	size_t n_versions;   /* 1 to STORE_BATCH_MAX; a version named twice counts once */
+	int expected_status; /* expectedStatus as an enum store_status, or -1 = any */
+};
+
+/* One version's outcome; plain value. */
+struct store_batch_item {
+	char version[CAFS_PACKAGE_FIELD_MAX + 1];
+	enum store_version_error error; /* STORE_VERSION_OK on success */
+	bool omitted;       /* copy: already in the destination, identical: left out of responses */
+	char revision[64];  /* on success: the version's revision */
+	const char *status; /* on success: "Published", ..., "Disposed" or "Deleted"; static */
+	char message[256];  /* on failure: why */
+};
+
+/* A batch's outcome: one item per distinct requested version, in request order. */
+struct store_batch_result {
+	struct store_batch_item *items; /* owned: free with store_batch_result_done() */
+	size_t n;
+	size_t n_failed; /* items with an error, SKIPPED included; 0 = the batch was applied */
+};
+
+/* Free the items of @r (NULL is a no-op) and zero it. */
+void store_batch_result_done(struct store_batch_result *r);
+
+/*
+ * UpdatePackageVersionsStatus to @target (Published, Unlisted or Archived, else
+ * ValidationException). All or nothing: when a version fails (NOT_FOUND, MISMATCHED_STATUS,
+ * MISMATCHED_REVISION, NOT_ALLOWED for a Disposed one) nothing changes and the others are
+ * SKIPPED; the call still returns 0 with *@ret filled (owned). The revision never changes;
+ * Published sets publishedTime when unset. Exceptions (<0): bad request, missing package.
+ */
+int store_version_update_status(struct store *s, const struct store_batch *req,
+				enum store_status target, struct store_batch_result *ret,
+				struct cafs_error *e);
+
+/*
+ * DisposePackageVersions: the versions' assets are deleted and they stay as Disposed records
+ * with the revision of no assets. Blobs no asset references any more are freed (rows in the
+ * transaction, files after it). All or nothing as store_version_update_status().
+ */
+int store_version_dispose(struct store *s, const struct store_batch *req,
+			  struct store_batch_result *ret, struct cafs_error *e);
+
+/*
+ * DeletePackageVersions: the version records go with their assets, dependencies and the npm
+ * dist-tags naming them; reported status "Deleted". Blobs are freed as by dispose. All or
+ * nothing as store_version_update_status().
+ */
+int store_version_delete(struct store *s, const struct store_batch *req,
+			 struct store_batch_result *ret, struct cafs_error *e);
+
+/*
+ * CopyPackageVersions from @req->repository to @destination: metadata, assets (same blobs),
+ * dependencies, status and origin; for npm the source's dist-tags naming a copied version.
+ * @include_from_upstream finds each version in the source's search order. An identical version
+ * already there is a success with .omitted; a different one ALREADY_EXISTS unless
+ * @allow_overwrite. A new destination package takes origin controls from the first copied
+ * version's originType. @req->expected_status is ignored. All or nothing as above.
+ */
+int store_version_copy(struct store *s, const struct store_batch *req, const char *destination,
+		       bool allow_overwrite, bool include_from_upstream,
+		       struct store_batch_result *ret, struct cafs_error *e);

@@ -139,6 +139,11 @@ static const char *const migrations[] = {
 	"  value TEXT NOT NULL DEFAULT '',"
 	"  PRIMARY KEY (resource_arn, key)) WITHOUT ROWID;"
 	"CREATE INDEX audit_by_time ON audit(time_us);",
+
+	/* 3: a wheel's core metadata file (PEP 658), stored as a blob beside the asset */
+	"ALTER TABLE assets ADD COLUMN metadata_blob_id INTEGER REFERENCES blobs(id);"
+	"CREATE INDEX assets_by_metadata_blob ON assets(metadata_blob_id)"
+	" WHERE metadata_blob_id IS NOT NULL;",
 };
 
 int store_schema_version(void)

@@ -104,10 +104,16 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct cafs_error *e)
 		return NULL;
 	}
 	if (!free_slot) {
-		/* full: evict slot 0; callers never hold a statement across store_stmt() calls
-		 * that could evict it, because the cache is sized above the number of distinct
-		 * statements in store/ */
-		free_slot = &s->stmts[0];
+		/* full: evict a statement nobody is stepping through; the cache is sized above
+		 * the number of distinct statements in store/, so this is a safety net */
+		for (size_t i = 0; i < STORE_STMT_CACHE && !free_slot; i++)
+			if (!sqlite3_stmt_busy(s->stmts[i].stmt))
+				free_slot = &s->stmts[i];
+		if (!free_slot) {
+			sqlite3_finalize(st);
+			(void)cafs_error_set(e, CAFS_INTERNAL, 0, "statement cache exhausted");
+			return NULL;
+		}
 		sqlite3_finalize(free_slot->stmt);
 	}
 	free_slot->sql = sql;

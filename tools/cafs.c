@@ -9,6 +9,7 @@
 
 #include "policy/common.h"
 #include "tools/cmd.h"
+#include "tools/cmd_publish.h"
 
 static const struct cli_opt create_domain_opts[] = {
 	{"--domain", CLI_STR, true, "NAME", "name of the new domain (2-50 of [a-z0-9-])"},
@@ -117,6 +118,23 @@ static const struct cli_opt list_versions_opts[] = {
 	{"--next-token", CLI_STR, false, "TOKEN", "continue a previous listing"},
 	{NULL},
 };
+static const struct cli_opt cafs_publish_opts[] = {
+	DOMAIN_OPTS,
+	{"--repository", CLI_STR, true, "NAME", "the repository to publish into"},
+	{"--pom", CLI_STR, false, "FILE",
+	 "the POM of the Maven files given (default: <artifactId>-<version>.pom beside each)"},
+	{"FILE", CLI_ARGS, true, NULL,
+	 "package files: wheels, sdists (.tar.gz, .zip), npm tarballs, POMs, Maven artifacts"},
+	{NULL},
+};
+static const struct cli_opt get_asset_opts[] = {
+	VERSION_OPTS,
+	{"--asset", CLI_STR, true, "NAME", "the asset to download"},
+	{"--package-version-revision", CLI_STR, false, "REV",
+	 "refuse unless the version is at this revision"},
+	{"OUTFILE", CLI_ARGS, true, NULL, "where to write the bytes ('-' = standard output)"},
+	{NULL},
+};
 static const struct cli_opt tags_opts[] = {
 	{"--resource-arn", CLI_STR, true, "ARN", "a domain or repository ARN"},
 	{NULL},
@@ -166,14 +184,25 @@ static const struct cli_cmd commands[] = {
 	 list_repos_opts, cmd_list_repositories},
 	{"list-repositories-in-domain", "list the repositories of a domain", NULL,
 	 list_repos_in_domain_opts, cmd_list_repositories_in_domain},
+	{"get-package-version-asset", "download one asset of a version to a file", NULL,
+	 get_asset_opts, cmd_get_package_version_asset},
+	{"get-package-version-readme", "show a version's readme (or its description)", NULL,
+	 version_opts, cmd_get_package_version_readme},
 	{"list-packages", "list the packages of a repository", NULL, list_packages_opts,
 	 cmd_list_packages},
 	{"list-package-versions", "list the versions of a package, oldest published first", NULL,
 	 list_versions_opts, cmd_list_package_versions},
+	{"list-package-version-dependencies", "list the direct dependencies a version declares",
+	 NULL, version_opts, cmd_list_package_version_dependencies},
 	{"list-package-version-assets", "list a version's assets with size and hashes", NULL,
 	 version_opts, cmd_list_package_version_assets},
 	{"list-tags-for-resource", "list the tags of a domain or repository", NULL, tags_opts,
 	 cmd_list_tags_for_resource},
+	{"publish", "publish package files with the metadata they carry (cafs)",
+	 "The format, name and version come from each file itself: a wheel's METADATA, an "
+	 "sdist's PKG-INFO, an npm tarball's package.json, a POM. A Maven artifact is published "
+	 "with its POM; a Maven version is Published once its last file is in.",
+	 cafs_publish_opts, cmd_publish},
 	{"publish-package-version", "publish one asset of a generic package version",
 	 "Each call adds one asset; the version stays Unfinished while --unfinished is given and "
 	 "is Published by the first call without it.",

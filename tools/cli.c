@@ -17,6 +17,15 @@
 #include "policy/common.h"
 #include "store/store.h"
 
+/* The index of the command's CLI_ARGS entry, or -1 when it takes no plain words. */
+static int args_index(const struct cli *c)
+{
+	for (int i = 0; c->cmd && c->cmd->opts[i].name; i++)
+		if (c->cmd->opts[i].kind == CLI_ARGS)
+			return i;
+	return -1;
+}
+
 static int opt_index(const struct cli *c, const char *name)
 {
 	for (int i = 0; c->cmd && c->cmd->opts[i].name; i++)
@@ -68,7 +77,9 @@ static void print_cmd_help(FILE *f, const struct cli_cmd *cmd)
 		const struct cli_opt *o = &cmd->opts[i];
 		const char *mv = o->metavar ? o->metavar : "VALUE";
 
-		if (o->kind == CLI_FLAG)
+		if (o->kind == CLI_ARGS)
+			fprintf(f, o->required ? " %s..." : " [%s...]", o->name);
+		else if (o->kind == CLI_FLAG)
 			fprintf(f, o->required ? " %s" : " [%s]", o->name);
 		else if (o->kind == CLI_LIST)
 			fprintf(f, o->required ? " %s %s..." : " [%s %s...]", o->name, mv);
@@ -447,8 +458,18 @@ static int parse_cmd_opts(struct cli *cp, int argc, char **argv, int cmd_at, con
 			return cli_usage(cp, "%s needs a value (json|text for --output)", a);
 		if (g > 0)
 			continue;
-		if (strncmp(a, "--", 2) != 0)
-			return cli_usage(cp, "unexpected argument '%s'", a);
+		if (strncmp(a, "--", 2) != 0) {
+			const char **na;
+
+			if (args_index(cp) < 0)
+				return cli_usage(cp, "unexpected argument '%s'", a);
+			na = reallocarray(cp->args, cp->n_args + 1, sizeof(*na));
+			if (!na)
+				return 1;
+			cp->args = na;
+			cp->args[cp->n_args++] = a;
+			continue;
+		}
 		name = strdup(a);
 		if (!name)
 			return 1;
@@ -475,6 +496,8 @@ static int parse_cmd_opts(struct cli *cp, int argc, char **argv, int cmd_at, con
 			return cli_usage(cp, "option '%s' given twice", name);
 		cp->given[idx] = true;
 		switch (cp->cmd->opts[idx].kind) {
+		case CLI_ARGS:
+			return cli_usage(cp, "unknown option '%s' for '%s'", name, cp->cmd->name);
 		case CLI_FLAG:
 			if (val)
 				return cli_usage(cp, "option '%s' takes no value", name);
@@ -513,6 +536,14 @@ static int parse_cmd_opts(struct cli *cp, int argc, char **argv, int cmd_at, con
 			break;
 		}
 		}
+	}
+	if (args_index(cp) >= 0) {
+		int i = args_index(cp);
+
+		cp->given[i] = cp->n_args > 0;
+		if (cp->cmd->opts[i].required && cp->n_args == 0)
+			return cli_usage(cp, "'%s' needs %s...", cp->cmd->name,
+					 cp->cmd->opts[i].name);
 	}
 	for (int i = 0; cp->cmd->opts[i].name; i++)
 		if (cp->cmd->opts[i].required && !cp->given[i])
@@ -575,6 +606,7 @@ int cli_main(int argc, char **argv, const struct cli_cmd *cmds, size_t n_cmds)
 	}
 	for (int i = 0; i < CLI_MAX_OPTS; i++)
 		free(c.list[i]);
+	free(c.args);
 	free(c.root);
 	return rc;
 }

@@ -20,6 +20,7 @@ enum cli_opt_kind {
 	CLI_LIST, /* --x V1 V2 ... */
 	CLI_FLAG, /* --x (and --no-x) */
 	CLI_INT,  /* --x N */
+	CLI_ARGS, /* the words that are not options; .name is their metavar ("FILE") */
 };
 
 struct cli_opt {
@@ -54,6 +55,8 @@ struct cli {
 	bool given[CLI_MAX_OPTS];
 	bool flag[CLI_MAX_OPTS];
 	long long num[CLI_MAX_OPTS];
+	const char **args; /* the words that are not options, in order */
+	size_t n_args;
 };
 
 /* Option values by name; NULL / false / @def when not given. */

@@ -13,21 +13,22 @@
 #include "store/package.h"
 #include "store/store.h"
 #include "tools/cmd.h"
+#include "tools/shapes.h"
 
-static json_t *hashes_json(const struct store_blob_hashes *h)
+json_t *hashes_json(const struct store_blob_hashes *h)
 {
 	return json_pack("{s:s,s:s,s:s,s:s}", "MD5", h->md5, "SHA-1", h->sha1, "SHA-256", h->sha256,
 			 "SHA-512", h->sha512);
 }
 
-static json_t *asset_json(const struct store_asset *a)
+json_t *asset_json(const struct store_asset *a)
 {
 	return json_pack("{s:s,s:I,s:o}", "name", a->name, "size", (json_int_t)a->size, "hashes",
 			 hashes_json(&a->hashes));
 }
 
 /* --format, --namespace, --package, --package-version into a coordinate (borrowed). */
-static int coord_from_opts(struct cli *c, struct store_coord *ret)
+int coord_from_opts(struct cli *c, struct store_coord *ret)
 {
 	const char *fmt = cli_str(c, "--format");
 
@@ -43,7 +44,7 @@ static int coord_from_opts(struct cli *c, struct store_coord *ret)
 	return 0;
 }
 
-static json_t *coord_json(enum cafs_format f, const char *ns, const char *pkg, const char *ver)
+json_t *coord_json(enum cafs_format f, const char *ns, const char *pkg, const char *ver)
 {
 	json_t *o = json_pack("{s:s}", "format", cafs_format_name(f));
 
