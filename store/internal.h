@@ -168,3 +168,12 @@ int store_blob_release(struct store *s, const int64_t *ids, size_t n, struct sto
  * transaction. Best effort (failures leave orphans); returns the number of files removed.
  */
 size_t store_blob_unlink(struct store *s, const struct store_blob *blobs, size_t n);
+
+/*
+ * A file of SNAPSHOT build @build arrives for version @ver: when the version holds another
+ * build, that build's files move to an Unlisted version named by it; then @build is recorded.
+ * Inside the caller's transaction (store/maven.c).
+ */
+int store_maven_rotate_snapshot(struct store *s, int64_t pkg, int64_t ver,
+				const struct store_pkg_coord *c, const char *build,
+				struct cafs_error *e);

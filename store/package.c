@@ -21,6 +21,7 @@
 #include "policy/version.h"
 #include "store/extract.h"
 #include "store/internal.h"
+#include "store/maven.h"
 #include "store/store.h"
 
 static const char *const status_names[] = {
@@ -413,6 +414,17 @@ static int npm_follow_latest(struct store *s, int64_t pkg, const char *version,
 	return store_step_done(s, st, "set dist-tag latest", e);
 }
 
+static int set_status(struct store *s, int64_t ver, enum store_status st_, struct cafs_error *e)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE package_versions SET status = ? WHERE id = ?", e);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, store_status_name(st_), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ver);
+	return store_step_done(s, st, "set status", e);
+}
+
 static int publish_rows(struct store *s, const struct store_publish *req,
 			const struct store_pkg_coord *c, const struct store_blob *blob,
 			int64_t metadata_blob, struct store_publish_result *res,
@@ -477,6 +489,26 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		if (r < 0)
 			return r;
 		ver = sqlite3_last_insert_rowid(s->db);
+	}
+
+	if (c->format == CAFS_FORMAT_MAVEN) {
+		char build[32];
+
+		if (store_maven_snapshot_build(c->package, c->version, req->asset_name, build,
+					       sizeof(build))) {
+			r = store_maven_rotate_snapshot(s, pkg, ver, c, build, e);
+			if (r < 0)
+				return r;
+			if (found && sqlite3_changes(s->db) && req->unfinished &&
+			    status != STORE_STATUS_UNFINISHED) {
+				/* a new build is being deployed: Unfinished until its
+				 * maven-metadata.xml, the previous build stays readable */
+				r = set_status(s, ver, STORE_STATUS_UNFINISHED, e);
+				if (r < 0)
+					return r;
+				status = STORE_STATUS_UNFINISHED;
+			}
+		}
 	}
 
 	/* the asset: same name and bytes is a no-op, other bytes a conflict */

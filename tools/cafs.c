@@ -123,6 +123,8 @@ static const struct cli_opt cafs_publish_opts[] = {
 	{"--repository", CLI_STR, true, "NAME", "the repository to publish into"},
 	{"--pom", CLI_STR, false, "FILE",
 	 "the POM of the Maven files given (default: <artifactId>-<version>.pom beside each)"},
+	{"--unfinished", CLI_FLAG, false, NULL,
+	 "leave Maven versions Unfinished; a maven-metadata.xml given later publishes them"},
 	{"FILE", CLI_ARGS, true, NULL,
 	 "package files: wheels, sdists (.tar.gz, .zip), npm tarballs, POMs, Maven artifacts"},
 	{NULL},
@@ -145,6 +147,60 @@ static const struct cli_opt audit_opts[] = {
 	{NULL},
 };
 
+#define BATCH_VERSIONS_HELP "the versions, by exact version string (at most 100)"
+#define BATCH_REVISIONS_HELP                                                            \
+	"act only while each listed version has this revision: VERSION=REVISION pairs " \
+	"(split at the first '=') or a JSON object {\"VERSION\": \"REVISION\"}"
+#define BATCH_EXPECTED_HELP                                                                    \
+	"act only on versions currently in STATUS (Published, Unfinished, Unlisted, Archived " \
+	"or Disposed); others fail with MISMATCHED_STATUS"
+
+static const struct cli_opt update_status_opts[] = {
+	PACKAGE_OPTS,
+	{"--versions", CLI_LIST, true, "VERSION", BATCH_VERSIONS_HELP},
+	{"--version-revisions", CLI_LIST, false, "VERSION=REVISION",
+	 BATCH_REVISIONS_HELP "; each version must also be in --versions"},
+	{"--expected-status", CLI_STR, false, "STATUS", BATCH_EXPECTED_HELP},
+	{"--target-status", CLI_STR, true, "STATUS",
+	 "the new status: Published, Unlisted or Archived"},
+	{NULL},
+};
+static const struct cli_opt dispose_opts[] = {
+	PACKAGE_OPTS,
+	{"--versions", CLI_LIST, true, "VERSION", BATCH_VERSIONS_HELP},
+	{"--version-revisions", CLI_LIST, false, "VERSION=REVISION",
+	 BATCH_REVISIONS_HELP "; each version must also be in --versions"},
+	{"--expected-status", CLI_STR, false, "STATUS", BATCH_EXPECTED_HELP},
+	{NULL},
+};
+static const struct cli_opt delete_versions_opts[] = {
+	PACKAGE_OPTS,
+	{"--versions", CLI_LIST, true, "VERSION", BATCH_VERSIONS_HELP},
+	{"--expected-status", CLI_STR, false, "STATUS", BATCH_EXPECTED_HELP},
+	{NULL},
+};
+static const struct cli_opt copy_opts[] = {
+	DOMAIN_OPTS,
+	{"--source-repository", CLI_STR, true, "NAME", "the repository to copy from"},
+	{"--destination-repository", CLI_STR, true, "NAME",
+	 "the repository to copy into (same domain)"},
+	{"--format", CLI_STR, true, "FORMAT", "npm, pypi, maven, generic, ..."},
+	{"--namespace", CLI_STR, false, "NS",
+	 "namespace: npm scope without '@', Maven groupId, generic namespace"},
+	{"--package", CLI_STR, true, "NAME", "the package"},
+	{"--versions", CLI_LIST, false, "VERSION",
+	 BATCH_VERSIONS_HELP "; give this or --version-revisions"},
+	{"--version-revisions", CLI_LIST, false, "VERSION=REVISION",
+	 BATCH_REVISIONS_HELP "; names the versions to copy instead of --versions"},
+	{"--allow-overwrite", CLI_FLAG, false, NULL,
+	 "replace a version the destination holds with other content (--no-allow-overwrite, "
+	 "the default, reports it as ALREADY_EXISTS)"},
+	{"--include-from-upstream", CLI_FLAG, false, NULL,
+	 "look each version up through the source's upstreams in search order "
+	 "(--no-include-from-upstream, the default, looks in the source only)"},
+	{NULL},
+};
+
 static const struct cli_cmd commands[] = {
 	{"associate-external-connection", "attach a public-registry connection to a repository",
 	 "A repository has at most one external connection, and never together with upstream "
@@ -157,6 +213,13 @@ static const struct cli_cmd commands[] = {
 	 "show or set where an external connection fetches from in this domain (cafs)",
 	 "Without --url or --remove the current setting is shown.", configure_external_opts,
 	 cmd_configure_external_connection},
+	{"copy-package-versions", "copy versions of a package into another repository",
+	 "Copies the version records, their assets (the same blobs), dependencies, status and "
+	 "origin, and for npm the dist-tags naming them. A version the destination already "
+	 "holds identically succeeds and is left out of the response. All or nothing: if a "
+	 "version fails, nothing is copied and the others are reported SKIPPED; the command "
+	 "still exits 0.",
+	 copy_opts, cmd_copy_package_versions},
 	{"create-domain", "create a domain", "The domain is a folder of the store root.",
 	 create_domain_opts, cmd_create_domain},
 	{"create-repository", "create a repository, optionally with ordered upstreams", NULL,
@@ -165,6 +228,11 @@ static const struct cli_cmd commands[] = {
 	 cmd_delete_domain},
 	{"delete-package", "delete a package with all its versions and origin configuration", NULL,
 	 package_opts, cmd_delete_package},
+	{"delete-package-versions", "delete versions with their assets",
+	 "The records go; the version strings can be published again. Blobs no repository "
+	 "references any more are removed from disk. All or nothing: if a version fails, "
+	 "nothing is deleted and the others are reported SKIPPED; the command still exits 0.",
+	 delete_versions_opts, cmd_delete_package_versions},
 	{"delete-repository", "delete a repository and its package records",
 	 "Refused while the repository is an upstream of another repository.", repository_opts,
 	 cmd_delete_repository},
@@ -178,6 +246,12 @@ static const struct cli_cmd commands[] = {
 	 NULL, repository_opts, cmd_describe_repository},
 	{"disassociate-external-connection", "remove a repository's external connection", NULL,
 	 external_opts, cmd_disassociate_external_connection},
+	{"dispose-package-versions", "delete versions' assets and keep them as Disposed records",
+	 "A Disposed version keeps its record (and its version string) but has no assets; it can "
+	 "only be deleted afterwards. Blobs no repository references any more are removed from "
+	 "disk. All or nothing: if a version fails, nothing is disposed and the others are "
+	 "reported SKIPPED; the command still exits 0.",
+	 dispose_opts, cmd_dispose_package_versions},
 	{"list-domains", "list the domains of the store", NULL, list_domains_opts,
 	 cmd_list_domains},
 	{"list-repositories", "list the repositories of every domain of the store", NULL,
@@ -201,7 +275,8 @@ static const struct cli_cmd commands[] = {
 	{"publish", "publish package files with the metadata they carry (cafs)",
 	 "The format, name and version come from each file itself: a wheel's METADATA, an "
 	 "sdist's PKG-INFO, an npm tarball's package.json, a POM. A Maven artifact is published "
-	 "with its POM; a Maven version is Published once its last file is in.",
+	 "with its POM; a Maven version is Published once its last file is in, or, with "
+	 "--unfinished, when a maven-metadata.xml that lists it is published.",
 	 cafs_publish_opts, cmd_publish},
 	{"publish-package-version", "publish one asset of a generic package version",
 	 "Each call adds one asset; the version stays Unfinished while --unfinished is given and "
@@ -212,6 +287,12 @@ static const struct cli_cmd commands[] = {
 	 "Creates the package record with no versions when it does not exist yet, so that a name "
 	 "can be blocked before anything arrives.",
 	 origin_opts, cmd_put_package_origin_configuration},
+	{"update-package-versions-status", "set versions to Published, Unlisted or Archived",
+	 "Unfinished versions may move to any of the three; Disposed ones never. Setting the "
+	 "status a version already has succeeds and changes nothing; the revision never changes. "
+	 "All or nothing: if a version fails, nothing changes and the others are reported "
+	 "SKIPPED; the command still exits 0.",
+	 update_status_opts, cmd_update_package_versions_status},
 	{"update-repository", "change a repository's description or replace its upstream list",
 	 NULL, update_repository_opts, cmd_update_repository},
 };

@@ -73,3 +73,9 @@ int cmd_delete_package(struct cli *c);
 int cmd_put_package_origin_configuration(struct cli *c);
 int cmd_list_package_versions(struct cli *c);
 int cmd_describe_package_version(struct cli *c);
+
+/* The batch commands on package versions (tools/cmd_lifecycle.c). */
+int cmd_update_package_versions_status(struct cli *c);
+int cmd_dispose_package_versions(struct cli *c);
+int cmd_delete_package_versions(struct cli *c);
+int cmd_copy_package_versions(struct cli *c);

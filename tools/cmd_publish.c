@@ -22,6 +22,7 @@
 
 #include "policy/common.h"
 #include "store/extract.h"
+#include "store/maven.h"
 #include "store/package.h"
 #include "store/store.h"
 #include "tools/cmd.h"
@@ -143,6 +144,7 @@ static int plan_file(struct cli *c, const char *path, struct plan **plans, size_
 	p.meta = meta;
 	if (p.unfinished && !planned(c, pom, *plans, *n)) {
 		/* the artifact's POM is one of the version's files too */
+		char build[32];
 		struct plan *np2 = reallocarray(*plans, *n + 1, sizeof(**plans));
 		struct plan pp = {.format = CAFS_FORMAT_MAVEN, .unfinished = true};
 
@@ -160,8 +162,11 @@ static int plan_file(struct cli *c, const char *path, struct plan **plans, size_
 			store_metadata_free(meta);
 			return r;
 		}
-		if (snprintf(pp.asset, sizeof(pp.asset), "%s-%s.pom", pp.meta->name,
-			     pp.meta->version) >= (int)sizeof(pp.asset)) {
+		if (store_maven_snapshot_build(pp.meta->name, pp.meta->version, base_name(pom),
+					       build, sizeof(build)))
+			(void)snprintf(pp.asset, sizeof(pp.asset), "%.255s", base_name(pom));
+		else if (snprintf(pp.asset, sizeof(pp.asset), "%s-%s.pom", pp.meta->name,
+				  pp.meta->version) >= (int)sizeof(pp.asset)) {
 			store_metadata_free(pp.meta);
 			free(pp.owned_path);
 			store_metadata_free(meta);
@@ -195,6 +200,7 @@ static int plan_file(struct cli *c, const char *path, struct plan **plans, size_
 	case STORE_FILE_POM: {
 		char stem[2 * CAFS_PACKAGE_FIELD_MAX + 2];
 		const char *b = base_name(path);
+		char build[32];
 
 		p.format = CAFS_FORMAT_MAVEN;
 		(void)snprintf(stem, sizeof(stem), "%s-%s", meta->name, meta->version);
@@ -203,12 +209,16 @@ static int plan_file(struct cli *c, const char *path, struct plan **plans, size_
 			return cafs_error_set(e, CAFS_VALIDATION, ENAMETOOLONG,
 					      "Maven file names of '%s' are too long", stem);
 		}
-		if (ends_with(path, ".pom") || ends_with(path, ".xml")) {
+		if (store_maven_snapshot_build(meta->name, meta->version, b, build,
+					       sizeof(build))) {
+			/* a unique SNAPSHOT build's file keeps its timestamped name */
+			(void)snprintf(p.asset, sizeof(p.asset), "%.255s", b);
+		} else if (ends_with(path, ".pom") || ends_with(path, ".xml")) {
 			/* the POM itself is stored under the name Maven looks for */
 			(void)snprintf(p.asset, sizeof(p.asset), "%.250s.pom", stem);
 		} else if (strncmp(b, stem, strlen(stem)) == 0 &&
 			   (b[strlen(stem)] == '.' || b[strlen(stem)] == '-')) {
-			(void)snprintf(p.asset, sizeof(p.asset), "%s", b);
+			(void)snprintf(p.asset, sizeof(p.asset), "%.255s", b);
 		} else {
 			store_metadata_free(meta);
 			return cafs_error_set(e, CAFS_VALIDATION, 0,
@@ -240,6 +250,38 @@ static bool same_version(const struct plan *a, const struct plan *b)
 		      b->meta->namespace_ ? b->meta->namespace_ : "") == 0;
 }
 
+static bool is_maven_metadata(const char *path)
+{
+	return strcmp(base_name(path), "maven-metadata.xml") == 0;
+}
+
+/* Hand a maven-metadata.xml to the store; it finishes the Unfinished versions it lists. */
+static int put_maven_metadata(struct cli *c, struct store *s, const char *path, json_t *out,
+			      struct cafs_error *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	int r;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cafs_error_set(e, CAFS_VALIDATION, errno, "cannot read '%s': %s", path,
+				      strerror(errno));
+	if (st.st_size > (1 << 20))
+		return cafs_error_set(e, CAFS_VALIDATION, EFBIG, "'%s' is larger than 1 MiB", path);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+	if (read(fd, buf, (size_t)st.st_size) != st.st_size)
+		return cafs_error_set(e, CAFS_IO, errno, "short read of '%s'", path);
+	r = store_maven_metadata_put(s, cli_str(c, "--repository"), NULL, NULL, buf,
+				     (size_t)st.st_size, e);
+	if (r < 0)
+		return r;
+	json_array_append_new(out, json_pack("{s:s,s:i}", "file", path, "versionsPublished", r));
+	return 0;
+}
+
 int cmd_publish(struct cli *c)
 {
 	_cleanup_(store_closep) struct store *s = NULL;
@@ -247,10 +289,12 @@ int cmd_publish(struct cli *c)
 	struct cafs_error e;
 	size_t n = 0;
 	json_t *out = json_array();
+	json_t *metadata = json_array();
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < c->n_args; i++)
-		r = plan_file(c, c->args[i], &plans, &n, &e);
+		if (!is_maven_metadata(c->args[i]))
+			r = plan_file(c, c->args[i], &plans, &n, &e);
 	/* every Maven file is published Unfinished, and the last file of each version finishes
 	 * it; a POM named beside an artifact is published too unless it is in the list */
 	for (size_t i = 0; r == 0 && i < n; i++) {
@@ -260,7 +304,7 @@ int cmd_publish(struct cli *c)
 			continue;
 		for (size_t j = i + 1; j < n; j++)
 			last = last && !same_version(&plans[i], &plans[j]);
-		plans[i].unfinished = !last;
+		plans[i].unfinished = !last || cli_flag(c, "--unfinished");
 	}
 	if (r == 0)
 		r = open_domain(c, &s, &e);
@@ -291,6 +335,10 @@ int cmd_publish(struct cli *c)
 		json_object_set_new(o, "asset", asset_json(&res.asset));
 		json_array_append_new(out, o);
 	}
+	/* maven-metadata.xml comes last, as mvn writes it: it finishes what it announces */
+	for (size_t i = 0; r == 0 && i < c->n_args; i++)
+		if (is_maven_metadata(c->args[i]))
+			r = put_maven_metadata(c, s, c->args[i], metadata, &e);
 	for (size_t i = 0; i < n; i++) {
 		store_metadata_free(plans[i].meta);
 		free(plans[i].owned_path);
@@ -301,9 +349,14 @@ int cmd_publish(struct cli *c)
 			fprintf(stderr, "warning: %zu file(s) were published before the error\n",
 				json_array_size(out));
 		json_decref(out);
+		json_decref(metadata);
 		return cli_fail(&e);
 	}
-	return cli_print(c, json_pack("{s:o}", "published", out));
+	if (json_array_size(metadata) == 0) {
+		json_decref(metadata);
+		return cli_print(c, json_pack("{s:o}", "published", out));
+	}
+	return cli_print(c, json_pack("{s:o,s:o}", "published", out, "mavenMetadata", metadata));
 }
 
 /* Copy everything from @in to @out. */

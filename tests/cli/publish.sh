@@ -151,6 +151,55 @@ refused "a file of no known format and no POM" 1 ValidationException publish --d
 cp "$WORK/demo_pkg-1.0-py3-none-any.whl" "$WORK/wheel.jar"
 refused "a wheel not named .whl" 1 ValidationException publish --domain acme --repository base "$WORK/wheel.jar"
 
+# --- Maven deploy flow: Unfinished until maven-metadata.xml; SNAPSHOT builds -----------------
+mkdir -p "$WORK/m"
+pom() { # version
+	cat <<XML
+<project><modelVersion>4.0.0</modelVersion><groupId>com.example</groupId>
+<artifactId>app</artifactId><version>$1</version><description>An app</description></project>
+XML
+}
+meta() { # versions...
+	printf '<metadata><groupId>com.example</groupId><artifactId>app</artifactId><versioning><versions>'
+	for v in "$@"; do printf '<version>%s</version>' "$v"; done
+	printf '</versions></versioning></metadata>\n'
+}
+pom 2.0 >"$WORK/m/app-2.0.pom"
+head -c 3000 /dev/urandom >"$WORK/m/app-2.0.jar"
+ok "maven publish --unfinished" publish --domain acme --repository base --unfinished "$WORK/m/app-2.0.jar"
+check "both files in, version Unfinished" 'all(.published[]; .status == "Unfinished") and (.published | length) == 2'
+ok "list-package-versions shows the Unfinished version" list-package-versions --domain acme --repository base --format maven --namespace com.example --package app
+check "Unfinished listed" '[.versions[] | select(.version == "2.0") | .status] == ["Unfinished"]'
+meta 2.0 >"$WORK/m/maven-metadata.xml"
+ok "maven-metadata.xml publishes it" publish --domain acme --repository base "$WORK/m/maven-metadata.xml"
+check "one version finished" '.mavenMetadata[0].versionsPublished == 1'
+ok "describe after maven-metadata.xml" describe-package-version --domain acme --repository base --format maven --namespace com.example --package app --package-version 2.0
+check "Published with a publishedTime" '.packageVersion.status == "Published" and (.packageVersion.publishedTime | length) > 0'
+mkdir -p "$WORK/m/bad"
+printf '<metadata><groupId>com.other</groupId><artifactId>app</artifactId></metadata>' >"$WORK/m/bad/maven-metadata.xml"
+refused "maven-metadata.xml of an unknown artifact" 1 ResourceNotFoundException publish --domain acme --repository base "$WORK/m/bad/maven-metadata.xml"
+printf '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa">]><metadata/>' >"$WORK/m/bad/maven-metadata.xml"
+refused "maven-metadata.xml with a DOCTYPE" 1 ValidationException publish --domain acme --repository base "$WORK/m/bad/maven-metadata.xml"
+
+pom 1.0-SNAPSHOT >"$WORK/m/app-1.0-20260101.120000-1.pom"
+head -c 2000 /dev/urandom >"$WORK/m/app-1.0-20260101.120000-1.jar"
+ok "first SNAPSHOT build" publish --domain acme --repository base --unfinished "$WORK/m/app-1.0-20260101.120000-1.jar"
+check "timestamped names kept" '([.published[].asset.name] | sort) == ["app-1.0-20260101.120000-1.jar", "app-1.0-20260101.120000-1.pom"] and all(.published[]; .version == "1.0-SNAPSHOT")'
+meta 2.0 1.0-SNAPSHOT >"$WORK/m/maven-metadata.xml"
+ok "SNAPSHOT published by maven-metadata.xml" publish --domain acme --repository base "$WORK/m/maven-metadata.xml"
+pom 1.0-SNAPSHOT >"$WORK/m/app-1.0-20260102.130000-2.pom"
+head -c 2000 /dev/urandom >"$WORK/m/app-1.0-20260102.130000-2.jar"
+ok "second SNAPSHOT build" publish --domain acme --repository base --unfinished "$WORK/m/app-1.0-20260102.130000-2.jar"
+ok "maven-metadata.xml again" publish --domain acme --repository base "$WORK/m/maven-metadata.xml"
+ok "list builds" list-package-versions --domain acme --repository base --format maven --namespace com.example --package app --status Unlisted
+check "the previous build is an Unlisted version" '[.versions[].version] == ["1.0-20260101.120000-1"]'
+ok "assets of the previous build" list-package-version-assets --domain acme --repository base --format maven --namespace com.example --package app --package-version 1.0-20260101.120000-1
+check "previous build keeps its files" '[.assets[].name] == ["app-1.0-20260101.120000-1.jar", "app-1.0-20260101.120000-1.pom"]'
+ok "assets of the SNAPSHOT" list-package-version-assets --domain acme --repository base --format maven --namespace com.example --package app --package-version 1.0-SNAPSHOT
+check "SNAPSHOT holds the newest build" '[.assets[].name] == ["app-1.0-20260102.130000-2.jar", "app-1.0-20260102.130000-2.pom"]'
+ok "SNAPSHOT status" describe-package-version --domain acme --repository base --format maven --namespace com.example --package app --package-version 1.0-SNAPSHOT
+check "SNAPSHOT Published again" '.packageVersion.status == "Published"'
+
 # --- hostile files store nothing -------------------------------------------------------------
 BLOBS_BEFORE=$(find "$CAFS_STORE/acme/blobs" -type f | wc -l)
 refused "truncated npm tarball" 1 ValidationException publish --domain acme --repository base "$WORK/truncated.tgz"
