@@ -36,6 +36,7 @@ struct store {
 	int tmp_fd;   /* O_DIRECTORY of dir/tmp */
 	sqlite3 *db;
 	int txn_depth;                 /* nesting of store_txn_begin() */
+	uint64_t commits;              /* transactions committed through this handle */
 	char actor[128];               /* who is written into the audit table */
 	bool no_tmpfile;               /* O_TMPFILE unsupported here: use named temp files */
 	const char *test_force_xxh128; /* tests only: pretend every ingest hashes to this */
@@ -177,3 +178,52 @@ size_t store_blob_unlink(struct store *s, const struct store_blob *blobs, size_t
 int store_maven_rotate_snapshot(struct store *s, int64_t pkg, int64_t ver,
 				const struct store_pkg_coord *c, const char *build,
 				struct cafs_error *e);
+
+/*
+ * The client view's shared helpers (store/view.c), used by store/render.c.
+ */
+struct view_sources {
+	struct store_search_node nodes[CAFS_MAX_SEARCHED_REPOS];
+	size_t n;
+	char json_ids[CAFS_MAX_SEARCHED_REPOS * 21 + 3]; /* "[1,2,3]" for json_each() */
+};
+
+/* The repositories a package of @repo is looked up in, in order (spec §2.1): @repo alone for
+ * generic packages, else the search order, minus upstreams when @repo's own record of the
+ * package says upstream=BLOCK. */
+int view_sources(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+		 const char *name, struct view_sources *ret, struct cafs_error *e);
+
+/* The visible record of one version (first hit in search order). */
+struct view_version {
+	int64_t id;      /* package_versions row */
+	int64_t repo_id; /* the repository holding it */
+	char repo[CAFS_REPOSITORY_NAME_MAX + 1];
+	bool own;   /* held by the requesting repository itself */
+	int status; /* enum store_status */
+	int64_t published_us;
+	char snapshot_build[32];
+};
+
+/* Find version @version of a package in the client view of @repo; 0 when hidden or absent
+ * (NotFound), 1 when found. */
+int view_find_version(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+		      const char *name, const char *version, struct view_version *ret,
+		      struct cafs_error *e);
+
+/* Each visible version of a package (Published or Unlisted anywhere, plus the requesting
+ * repository's own Archived), first hit per version, oldest published first. */
+int view_versions(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+		  const char *name, struct view_version **ret,
+		  char (**ret_names)[CAFS_PACKAGE_FIELD_MAX + 1], size_t *ret_n,
+		  struct cafs_error *e);
+
+/*
+ * Visit the visible packages of @format in the client view of @repo, sorted, whose namespace
+ * is @ns_exact (NULL = any) and starts with @ns_prefix (NULL = any). @cb gets (namespace,
+ * name) and returns 0 to go on, 1 to stop, or a negative errno.
+ */
+int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
+			const char *ns_exact, const char *ns_prefix,
+			int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
+			struct cafs_error *e);

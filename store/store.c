@@ -159,6 +159,7 @@ int store_txn_commit(struct store *s, struct cafs_error *e)
 		return r;
 	}
 	s->txn_depth = 0;
+	s->commits++;
 	return 0;
 }
 

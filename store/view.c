@@ -1,0 +1,1128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client view as a tree of paths (DESIGN.md §2): resolving a path to what it shows,
+ * listing folders, and opening assets, which retains a version found upstream into the
+ * requesting repository (spec §2.2). Synthesized files and extended attributes are in
+ * store/render.c.
+ *
+ * Every answer is computed from the rows at the time of the call; nothing is cached here (the
+ * kernel caches, and the mount invalidates on store_view_generation()). The search order is
+ * the depth-first walk of store_search_order(); a version's first hit wins. Visible in the
+ * client view: Published and Unlisted versions of any repository in the order, plus the
+ * requesting repository's own Archived versions (their folder and xattrs, not their bytes).
+ * Unfinished and Disposed versions are not visible. Generic packages are never served through
+ * upstreams.
+ */
+#include "store/view.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+#include "store/package.h"
+#include "store/store.h"
+
+#define MAX_DEPTH 64
+
+static const enum cafs_format tree_formats[] = {CAFS_FORMAT_GENERIC, CAFS_FORMAT_MAVEN,
+						CAFS_FORMAT_NPM, CAFS_FORMAT_PYPI};
+
+int view_sources(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+		 const char *name, struct view_sources *ret, struct cafs_error *e)
+{
+	char upstream[8] = "";
+	size_t o = 0;
+	int r;
+
+	r = store_search_order(s, repo, ret->nodes, &ret->n, e);
+	if (r < 0)
+		return r;
+	if (format == CAFS_FORMAT_GENERIC) {
+		ret->n = 1;
+	} else if (name) {
+		struct store_pkg_coord c = {.format = format};
+		int64_t pkg;
+
+		(void)snprintf(c.namespace_, sizeof(c.namespace_), "%s", ns ? ns : "");
+		(void)snprintf(c.package, sizeof(c.package), "%s", name);
+		r = store_pkg_find(s, repo, &c, &pkg, NULL, upstream, e);
+		if (r < 0)
+			return r;
+		if (r > 0 && strcmp(upstream, "BLOCK") == 0)
+			ret->n = 1;
+	}
+	ret->json_ids[o++] = '[';
+	for (size_t i = 0; i < ret->n; i++)
+		o += (size_t)snprintf(ret->json_ids + o, sizeof(ret->json_ids) - o, "%s%lld",
+				      i ? "," : "", (long long)ret->nodes[i].id);
+	(void)snprintf(ret->json_ids + o, sizeof(ret->json_ids) - o, "]");
+	return 0;
+}
+
+static bool visible(int status, bool own)
+{
+	return status == STORE_STATUS_PUBLISHED || status == STORE_STATUS_UNLISTED ||
+	       (own && status == STORE_STATUS_ARCHIVED);
+}
+
+static const char *const version_sql =
+	"SELECT v.id, v.status, coalesce(v.published_us, v.created_us), "
+	"coalesce(v.maven_snapshot_build, '') FROM packages p JOIN package_versions v ON "
+	"v.package_id = p.id WHERE p.repository_id = ? AND p.format = ? AND p.namespace = ? AND "
+	"p.name = ? AND v.version = ?";
+
+int view_find_version(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+		      const char *name, const char *version, struct view_version *ret,
+		      struct cafs_error *e)
+{
+	struct view_sources src;
+	int r = view_sources(s, repo, format, ns, name, &src, e);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < src.n; i++) {
+		sqlite3_stmt *st = store_stmt(s, version_sql, e);
+		int rc;
+
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, src.nodes[i].id);
+		sqlite3_bind_text(st, 2, cafs_format_name(format), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, ns ? ns : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			int status = store_status_parse((const char *)sqlite3_column_text(st, 1));
+
+			if (visible(status, i == 0)) {
+				*ret = (struct view_version){
+					.id = sqlite3_column_int64(st, 0),
+					.repo_id = src.nodes[i].id,
+					.own = i == 0,
+					.status = status,
+					.published_us = sqlite3_column_int64(st, 2),
+				};
+				(void)snprintf(ret->repo, sizeof(ret->repo), "%s",
+					       src.nodes[i].name);
+				(void)snprintf(ret->snapshot_build, sizeof(ret->snapshot_build),
+					       "%s", (const char *)sqlite3_column_text(st, 3));
+				(void)sqlite3_reset(st);
+				return 1;
+			}
+		}
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return store_sql_error(s, rc, "look up version", e);
+	}
+	return 0;
+}
+
+int view_versions(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+		  const char *name, struct view_version **ret,
+		  char (**ret_names)[CAFS_PACKAGE_FIELD_MAX + 1], size_t *ret_n,
+		  struct cafs_error *e)
+{
+	struct view_version *list = NULL;
+	char(*names)[CAFS_PACKAGE_FIELD_MAX + 1] = NULL;
+	struct view_sources src;
+	size_t n = 0;
+	int r = view_sources(s, repo, format, ns, name, &src, e);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < src.n; i++) {
+		sqlite3_stmt *st = store_stmt(
+			s,
+			"SELECT v.version, v.id, v.status, coalesce(v.published_us, v.created_us), "
+			"coalesce(v.maven_snapshot_build, '') FROM packages p JOIN "
+			"package_versions "
+			"v ON v.package_id = p.id WHERE p.repository_id = ? AND p.format = ? AND "
+			"p.namespace = ? AND p.name = ? ORDER BY coalesce(v.published_us, "
+			"v.created_us), v.id",
+			e);
+		int rc;
+
+		if (!st) {
+			free(list);
+			free(names);
+			return -EIO;
+		}
+		sqlite3_bind_int64(st, 1, src.nodes[i].id);
+		sqlite3_bind_text(st, 2, cafs_format_name(format), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, ns ? ns : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(st, 0);
+			int status = store_status_parse((const char *)sqlite3_column_text(st, 2));
+			bool seen = false;
+			void *nl, *nn;
+
+			if (!visible(status, i == 0))
+				continue;
+			for (size_t j = 0; j < n && !seen; j++)
+				seen = strcmp(names[j], v) == 0;
+			if (seen)
+				continue;
+			nl = reallocarray(list, n + 1, sizeof(*list));
+			if (nl)
+				list = nl;
+			nn = reallocarray(names, n + 1, sizeof(*names));
+			if (nn)
+				names = nn;
+			if (!nl || !nn) {
+				(void)sqlite3_reset(st);
+				free(list);
+				free(names);
+				return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+			}
+			(void)snprintf(names[n], sizeof(names[n]), "%s", v);
+			list[n] = (struct view_version){
+				.id = sqlite3_column_int64(st, 1),
+				.repo_id = src.nodes[i].id,
+				.own = i == 0,
+				.status = status,
+				.published_us = sqlite3_column_int64(st, 3),
+			};
+			(void)snprintf(list[n].repo, sizeof(list[n].repo), "%s", src.nodes[i].name);
+			(void)snprintf(list[n].snapshot_build, sizeof(list[n].snapshot_build), "%s",
+				       (const char *)sqlite3_column_text(st, 4));
+			n++;
+		}
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			free(list);
+			free(names);
+			return store_sql_error(s, rc, "list versions", e);
+		}
+	}
+	/* one order for the merged list: oldest published first */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && list[j - 1].published_us > list[j].published_us; j--) {
+			struct view_version t = list[j];
+			char tn[CAFS_PACKAGE_FIELD_MAX + 1];
+
+			list[j] = list[j - 1];
+			list[j - 1] = t;
+			memcpy(tn, names[j], sizeof(tn));
+			memcpy(names[j], names[j - 1], sizeof(tn));
+			memcpy(names[j - 1], tn, sizeof(tn));
+		}
+	*ret = list;
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+}
+
+/* Split @path into components (in @buf); refuses "." and ".." and over-deep paths. */
+static int split_path(const char *path, char *buf, size_t bufsz, char **parts, size_t *n,
+		      struct cafs_error *e)
+{
+	char *save = NULL;
+
+	if (!path || path[0] != '/' || strlen(path) >= bufsz)
+		return cafs_error_set(e, CAFS_VALIDATION, ENAMETOOLONG, "bad path");
+	(void)snprintf(buf, bufsz, "%s", path);
+	*n = 0;
+	for (char *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+		if (strcmp(t, ".") == 0 || strcmp(t, "..") == 0 || *n == MAX_DEPTH)
+			return cafs_error_set(e, CAFS_NOT_FOUND, 0, "no '%s'", path);
+		parts[(*n)++] = t;
+	}
+	return 0;
+}
+
+static int not_found(const char *path, struct cafs_error *e)
+{
+	return cafs_error_set(e, CAFS_NOT_FOUND, 0, "nothing at '%s'", path);
+}
+
+/* Is there a visible package in the client view with this exact coordinate? */
+static int package_visible(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+			   const char *name, struct cafs_error *e)
+{
+	struct view_sources src;
+	sqlite3_stmt *st;
+	int r = view_sources(s, repo, format, ns, name, &src, e);
+	int rc;
+
+	if (r < 0)
+		return r;
+	st = store_stmt(s,
+			"SELECT 1 FROM packages p JOIN package_versions v ON v.package_id = p.id "
+			"WHERE p.repository_id IN (SELECT value FROM json_each(?1)) AND p.format = "
+			"?2 AND p.namespace = ?3 AND p.name = ?4 AND (v.status IN ('Published', "
+			"'Unlisted') OR (p.repository_id = ?5 AND v.status = 'Archived')) LIMIT 1",
+			e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, src.json_ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cafs_format_name(format), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ns ? ns : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, repo);
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_error(s, rc, "look up package", e);
+	return rc == SQLITE_ROW;
+}
+
+int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
+			const char *ns_exact, const char *ns_prefix,
+			int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
+			struct cafs_error *e)
+{
+	struct view_sources src;
+	sqlite3_stmt *st;
+	int r = view_sources(s, repo, format, NULL, NULL, &src, e);
+	int rc;
+
+	if (r < 0)
+		return r;
+	st = store_stmt(
+		s,
+		"SELECT DISTINCT p.namespace, p.name FROM packages p JOIN package_versions v ON "
+		"v.package_id = p.id WHERE p.repository_id IN (SELECT value FROM json_each(?1)) "
+		"AND p.format = ?2 AND (?3 IS NULL OR p.namespace = ?3) AND (?4 IS NULL OR "
+		"substr(p.namespace, 1, length(?4)) = ?4) AND (v.status IN ('Published', "
+		"'Unlisted') OR (p.repository_id = ?5 AND v.status = 'Archived')) AND "
+		"(p.repository_id = ?5 OR NOT EXISTS (SELECT 1 FROM packages b WHERE "
+		"b.repository_id = ?5 AND b.format = p.format AND b.namespace = p.namespace AND "
+		"b.name = p.name AND b.origin_upstream = 'BLOCK')) ORDER BY p.namespace, p.name",
+		e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, src.json_ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cafs_format_name(format), -1, SQLITE_STATIC);
+	if (ns_exact)
+		sqlite3_bind_text(st, 3, ns_exact, -1, SQLITE_STATIC);
+	if (ns_prefix)
+		sqlite3_bind_text(st, 4, ns_prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, repo);
+	/* collect first: callbacks may run other statements */
+	{
+		char(*rows)[2][CAFS_PACKAGE_FIELD_MAX + 1] = NULL;
+		size_t n = 0;
+
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			void *nr = reallocarray(rows, n + 1, sizeof(*rows));
+
+			if (!nr) {
+				free(rows);
+				(void)sqlite3_reset(st);
+				return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+			}
+			rows = nr;
+			(void)snprintf(rows[n][0], sizeof(rows[n][0]), "%s",
+				       (const char *)sqlite3_column_text(st, 0));
+			(void)snprintf(rows[n][1], sizeof(rows[n][1]), "%s",
+				       (const char *)sqlite3_column_text(st, 1));
+			n++;
+		}
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			free(rows);
+			return store_sql_error(s, rc, "list packages", e);
+		}
+		for (size_t i = 0; i < n; i++) {
+			r = cb(ctx, rows[i][0], rows[i][1]);
+			if (r != 0)
+				break;
+		}
+		free(rows);
+		return r < 0 ? r : 0;
+	}
+}
+
+struct any_ctx {
+	bool found;
+};
+
+static int any_cb(void *ctx, const char *ns, const char *name)
+{
+	(void)ns;
+	(void)name;
+	((struct any_ctx *)ctx)->found = true;
+	return 1;
+}
+
+/* Whether any visible package has namespace @ns (exact) or, with @prefix, under "@ns.". */
+static int namespace_visible(struct store *s, int64_t repo, enum cafs_format f, const char *ns,
+			     bool dotted_children, struct cafs_error *e)
+{
+	struct any_ctx a = {0};
+	char prefix[CAFS_PACKAGE_FIELD_MAX + 2];
+	int r = view_visit_packages(s, repo, f, ns, NULL, any_cb, &a, e);
+
+	if (r < 0 || a.found || !dotted_children)
+		return r < 0 ? r : a.found;
+	(void)snprintf(prefix, sizeof(prefix), "%s.", ns);
+	r = view_visit_packages(s, repo, f, NULL, prefix, any_cb, &a, e);
+	return r < 0 ? r : a.found;
+}
+
+static void join_dots(char *const *parts, size_t n, char *buf, size_t bufsz)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o < bufsz; i++)
+		o += (size_t)snprintf(buf + o, bufsz - o, "%s%s", i ? "." : "", parts[i]);
+}
+
+static const char *const checksum_algos[] = {"md5", "sha1", "sha256", "sha512"};
+
+/* "x.sha1" → "x" and "sha1" when Maven checksum naming applies. */
+static bool checksum_name(const char *file, char *base, size_t basesz, char *algo)
+{
+	const char *dot = strrchr(file, '.');
+
+	if (!dot)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(checksum_algos); i++)
+		if (strcmp(dot + 1, checksum_algos[i]) == 0 && dot > file) {
+			(void)snprintf(base, basesz, "%.*s", (int)(dot - file), file);
+			(void)snprintf(algo, 8, "%s", checksum_algos[i]);
+			return true;
+		}
+	return false;
+}
+
+/* The asset @file of visible version @v: fills size, identity. 0 not there, 1 found. */
+static int find_asset(struct store *s, const struct view_version *v, const char *file,
+		      struct store_node *n, bool metadata, struct cafs_error *e)
+{
+	sqlite3_stmt *st =
+		store_stmt(s,
+			   "SELECT b.id, b.size, a.created_us, m.id, m.size FROM assets a "
+			   "JOIN blobs b ON b.id = a.blob_id LEFT JOIN blobs m ON m.id = "
+			   "a.metadata_blob_id WHERE a.version_id = ? AND a.name = ?",
+			   e);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, v->id);
+	sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (!metadata || sqlite3_column_type(st, 3) != SQLITE_NULL)) {
+		int col = metadata ? 3 : 0;
+
+		n->size = (uint64_t)sqlite3_column_int64(st, col + 1);
+		n->mtime_us = sqlite3_column_int64(st, 2);
+		/* the blob and the version row: a re-published version gets a new row */
+		n->identity = ((uint64_t)sqlite3_column_int64(st, col) << 24) ^ (uint64_t)v->id ^
+			      (metadata ? 0x9e3779b97f4a7c15ull : 0);
+		(void)sqlite3_reset(st);
+		return 1;
+	}
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_error(s, rc, "look up asset", e);
+	return 0;
+}
+
+static void set_version(struct store_node *n, const char *version, const struct view_version *v)
+{
+	(void)snprintf(n->version, sizeof(n->version), "%s", version);
+	(void)snprintf(n->source_repository, sizeof(n->source_repository), "%s", v->repo);
+	n->retained = v->own;
+	n->status = v->status;
+	n->mtime_us = v->published_us;
+}
+
+/* A synthesized file: its size is that of its bytes now. */
+static int synth_node(struct store *s, struct store_node *n, enum store_synth_kind k,
+		      const char *file, struct cafs_error *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	n->kind = STORE_NODE_SYNTH;
+	n->synth = k;
+	(void)snprintf(n->file, sizeof(n->file), "%s", file);
+	r = store_view_render(s, n, &buf, &len, e);
+	if (r < 0)
+		return r;
+	free(buf);
+	n->size = len;
+	return 0;
+}
+
+/* Resolve what is below a package folder: [version [file]] or a package-level file. */
+static int resolve_in_package(struct store *s, int64_t repo, struct store_node *n,
+			      char *const *rest, size_t nrest, const char *path,
+			      struct cafs_error *e)
+{
+	struct view_version v;
+	char base[sizeof(n->file)];
+	char algo[8];
+	int r;
+
+	if (nrest == 0)
+		return 0;
+	if (nrest == 1) {
+		if (n->format == CAFS_FORMAT_PYPI && strcmp(rest[0], "index.html") == 0)
+			return synth_node(s, n, STORE_SYNTH_PYPI_PROJECT_INDEX, rest[0], e);
+		if (n->format == CAFS_FORMAT_MAVEN && strcmp(rest[0], "maven-metadata.xml") == 0)
+			return synth_node(s, n, STORE_SYNTH_MAVEN_METADATA, rest[0], e);
+		if (n->format == CAFS_FORMAT_MAVEN &&
+		    checksum_name(rest[0], base, sizeof(base), algo) &&
+		    strcmp(base, "maven-metadata.xml") == 0) {
+			(void)snprintf(n->checksum_of, sizeof(n->checksum_of), "%s", base);
+			(void)snprintf(n->checksum_algo, sizeof(n->checksum_algo), "%s", algo);
+			return synth_node(s, n, STORE_SYNTH_CHECKSUM, rest[0], e);
+		}
+	}
+	r = view_find_version(s, repo, n->format, n->namespace_, n->package, rest[0], &v, e);
+	if (r <= 0)
+		return r < 0 ? r : not_found(path, e);
+	n->kind = STORE_NODE_VERSION;
+	set_version(n, rest[0], &v);
+	if (nrest == 1)
+		return 0;
+	if (nrest > 2)
+		return not_found(path, e);
+	/* a file of the version */
+	r = find_asset(s, &v, rest[1], n, false, e);
+	if (r > 0) {
+		n->kind = STORE_NODE_ASSET;
+		(void)snprintf(n->file, sizeof(n->file), "%s", rest[1]);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (n->format == CAFS_FORMAT_PYPI) {
+		size_t len = strlen(rest[1]);
+
+		if (len > 9 && strcmp(rest[1] + len - 9, ".metadata") == 0) {
+			(void)snprintf(base, sizeof(base), "%.*s", (int)(len - 9), rest[1]);
+			r = find_asset(s, &v, base, n, true, e);
+			if (r > 0) {
+				n->kind = STORE_NODE_SYNTH;
+				n->synth = STORE_SYNTH_PYPI_CORE_METADATA;
+				(void)snprintf(n->file, sizeof(n->file), "%s", rest[1]);
+				(void)snprintf(n->checksum_of, sizeof(n->checksum_of), "%s", base);
+				return 0;
+			}
+		}
+	}
+	if (n->format == CAFS_FORMAT_MAVEN) {
+		bool snapshot_md = v.snapshot_build[0] != '\0';
+
+		if (snapshot_md && strcmp(rest[1], "maven-metadata.xml") == 0)
+			return synth_node(s, n, STORE_SYNTH_MAVEN_METADATA, rest[1], e);
+		if (checksum_name(rest[1], base, sizeof(base), algo)) {
+			if (snapshot_md && strcmp(base, "maven-metadata.xml") == 0) {
+				(void)snprintf(n->checksum_of, sizeof(n->checksum_of), "%s", base);
+				(void)snprintf(n->checksum_algo, sizeof(n->checksum_algo), "%s",
+					       algo);
+				return synth_node(s, n, STORE_SYNTH_CHECKSUM, rest[1], e);
+			}
+			r = find_asset(s, &v, base, n, false, e);
+			if (r > 0) {
+				(void)snprintf(n->checksum_of, sizeof(n->checksum_of), "%s", base);
+				(void)snprintf(n->checksum_algo, sizeof(n->checksum_algo), "%s",
+					       algo);
+				n->kind = STORE_NODE_SYNTH;
+				n->synth = STORE_SYNTH_CHECKSUM;
+				(void)snprintf(n->file, sizeof(n->file), "%s", rest[1]);
+				n->size = strcmp(algo, "md5") == 0      ? 32
+					  : strcmp(algo, "sha1") == 0   ? 40
+					  : strcmp(algo, "sha256") == 0 ? 64
+									: 128;
+				return 0;
+			}
+			if (r < 0)
+				return r;
+		}
+	}
+	return not_found(path, e);
+}
+
+int store_view_resolve(struct store *s, const char *path, struct store_node *ret,
+		       struct cafs_error *e)
+{
+	struct store_node n = {.status = -1};
+	char buf[4096];
+	char *parts[MAX_DEPTH];
+	size_t np = 0;
+	int64_t repo;
+	int r;
+
+	r = split_path(path, buf, sizeof(buf), parts, &np, e);
+	if (r < 0)
+		return r;
+	if (np == 0) {
+		n.kind = STORE_NODE_ROOT;
+		*ret = n;
+		return 0;
+	}
+	if (cafs_validate_repository_name(parts[0], NULL) < 0 ||
+	    store_repo_id(s, parts[0], &repo, NULL) < 0)
+		return not_found(path, e);
+	(void)snprintf(n.repository, sizeof(n.repository), "%s", parts[0]);
+	n.kind = STORE_NODE_REPO;
+	if (np == 1)
+		goto done;
+	n.format = cafs_format_parse(parts[1]);
+	{
+		bool in_tree = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(tree_formats); i++)
+			in_tree = in_tree || n.format == tree_formats[i];
+		if (!in_tree)
+			return not_found(path, e);
+	}
+	n.kind = STORE_NODE_FORMAT;
+	if (np == 2)
+		goto done;
+
+	switch (n.format) {
+	case CAFS_FORMAT_PYPI:
+		if (np == 3 && strcmp(parts[2], "index.html") == 0) {
+			r = synth_node(s, &n, STORE_SYNTH_PYPI_ROOT_INDEX, parts[2], e);
+			goto out;
+		}
+		(void)snprintf(n.package, sizeof(n.package), "%s", parts[2]);
+		r = package_visible(s, repo, n.format, "", n.package, e);
+		if (r <= 0)
+			return r < 0 ? r : not_found(path, e);
+		n.kind = STORE_NODE_PACKAGE;
+		r = resolve_in_package(s, repo, &n, parts + 3, np - 3, path, e);
+		goto out;
+	case CAFS_FORMAT_NPM:
+		if (parts[2][0] == '@') {
+			(void)snprintf(n.namespace_, sizeof(n.namespace_), "%s", parts[2] + 1);
+			if (np == 3) {
+				r = namespace_visible(s, repo, n.format, n.namespace_, false, e);
+				if (r <= 0)
+					return r < 0 ? r : not_found(path, e);
+				n.kind = STORE_NODE_NSDIR;
+				goto done;
+			}
+			(void)snprintf(n.package, sizeof(n.package), "%s", parts[3]);
+			r = package_visible(s, repo, n.format, n.namespace_, n.package, e);
+			if (r <= 0)
+				return r < 0 ? r : not_found(path, e);
+			n.kind = STORE_NODE_PACKAGE;
+			r = resolve_in_package(s, repo, &n, parts + 4, np - 4, path, e);
+			goto out;
+		}
+		(void)snprintf(n.package, sizeof(n.package), "%s", parts[2]);
+		r = package_visible(s, repo, n.format, "", n.package, e);
+		if (r <= 0)
+			return r < 0 ? r : not_found(path, e);
+		n.kind = STORE_NODE_PACKAGE;
+		r = resolve_in_package(s, repo, &n, parts + 3, np - 3, path, e);
+		goto out;
+	case CAFS_FORMAT_GENERIC:
+		(void)snprintf(n.namespace_, sizeof(n.namespace_), "%s", parts[2]);
+		if (np == 3) {
+			r = namespace_visible(s, repo, n.format, n.namespace_, false, e);
+			if (r <= 0)
+				return r < 0 ? r : not_found(path, e);
+			n.kind = STORE_NODE_NSDIR;
+			goto done;
+		}
+		(void)snprintf(n.package, sizeof(n.package), "%s", parts[3]);
+		r = package_visible(s, repo, n.format, n.namespace_, n.package, e);
+		if (r <= 0)
+			return r < 0 ? r : not_found(path, e);
+		n.kind = STORE_NODE_PACKAGE;
+		r = resolve_in_package(s, repo, &n, parts + 4, np - 4, path, e);
+		goto out;
+	case CAFS_FORMAT_MAVEN: {
+		size_t nm = np - 2;
+		char *const *m = parts + 2;
+		char ns[CAFS_PACKAGE_FIELD_MAX + 1];
+
+		/* the longest groupId whose next component is an artifact of it wins */
+		for (size_t k = nm - 1; k >= 1 && nm >= 2; k--) {
+			join_dots(m, k, ns, sizeof(ns));
+			r = package_visible(s, repo, n.format, ns, m[k], e);
+			if (r < 0)
+				return r;
+			if (r > 0) {
+				(void)snprintf(n.namespace_, sizeof(n.namespace_), "%s", ns);
+				(void)snprintf(n.package, sizeof(n.package), "%s", m[k]);
+				n.kind = STORE_NODE_PACKAGE;
+				r = resolve_in_package(s, repo, &n, m + k + 1, nm - k - 1, path, e);
+				goto out;
+			}
+		}
+		join_dots(m, nm, ns, sizeof(ns));
+		r = namespace_visible(s, repo, n.format, ns, true, e);
+		if (r <= 0)
+			return r < 0 ? r : not_found(path, e);
+		(void)snprintf(n.namespace_, sizeof(n.namespace_), "%s", ns);
+		n.kind = STORE_NODE_NSDIR;
+		goto done;
+	}
+	case CAFS_FORMAT_NONE:
+	case CAFS_FORMAT_NUGET:
+	case CAFS_FORMAT_RUBY:
+	case CAFS_FORMAT_SWIFT:
+	case CAFS_FORMAT_CARGO:
+		break;
+	}
+	return not_found(path, e);
+out:
+	if (r < 0)
+		return r;
+done:
+	*ret = n;
+	return 0;
+}
+
+/* The path of a folder node, for resolving its children. */
+static void node_path(const struct store_node *n, char *buf, size_t bufsz)
+{
+	char ns[CAFS_PACKAGE_FIELD_MAX + 1];
+	const char *fmt = cafs_format_name(n->format);
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (n->kind == STORE_NODE_ROOT)
+		return;
+	o += (size_t)snprintf(buf + o, bufsz - o, "/%s", n->repository);
+	if (n->kind == STORE_NODE_REPO || o >= bufsz)
+		return;
+	o += (size_t)snprintf(buf + o, bufsz - o, "/%s", fmt);
+	if (n->kind == STORE_NODE_FORMAT || o >= bufsz)
+		return;
+	(void)snprintf(ns, sizeof(ns), "%s", n->namespace_);
+	if (n->format == CAFS_FORMAT_MAVEN)
+		for (char *p = ns; *p; p++)
+			if (*p == '.')
+				*p = '/';
+	if (ns[0])
+		o += (size_t)snprintf(buf + o, bufsz - o,
+				      n->format == CAFS_FORMAT_NPM ? "/@%s" : "/%s", ns);
+	if (n->kind == STORE_NODE_NSDIR || o >= bufsz)
+		return;
+	o += (size_t)snprintf(buf + o, bufsz - o, "/%s", n->package);
+	if (n->kind == STORE_NODE_PACKAGE || o >= bufsz)
+		return;
+	(void)snprintf(buf + o, bufsz - o, "/%s", n->version);
+}
+
+/* A growable list of names. */
+struct names {
+	char (*v)[4 * CAFS_ASSET_NAME_MAX + 1];
+	size_t n;
+	bool oom;
+};
+
+static void names_add(struct names *l, const char *name)
+{
+	void *nv;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return;
+	nv = reallocarray(l->v, l->n + 1, sizeof(*l->v));
+	if (!nv) {
+		l->oom = true;
+		return;
+	}
+	l->v = nv;
+	(void)snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", name);
+}
+
+struct list_ctx {
+	struct names *names;
+	enum cafs_format format;
+	const char *prefix; /* maven: the group being listed, "" at the top */
+	bool scoped;        /* npm at the top: scopes become "@scope" */
+};
+
+static int list_cb(void *ctx, const char *ns, const char *name)
+{
+	struct list_ctx *c = ctx;
+	char buf[CAFS_PACKAGE_FIELD_MAX + 2];
+
+	switch (c->format) {
+	case CAFS_FORMAT_PYPI:
+		names_add(c->names, name);
+		break;
+	case CAFS_FORMAT_NPM:
+		if (c->scoped && ns[0]) {
+			(void)snprintf(buf, sizeof(buf), "@%s", ns);
+			names_add(c->names, buf);
+		} else {
+			names_add(c->names, name);
+		}
+		break;
+	case CAFS_FORMAT_GENERIC:
+		names_add(c->names, c->prefix ? name : ns);
+		break;
+	case CAFS_FORMAT_MAVEN: {
+		size_t pl = strlen(c->prefix);
+
+		if (strcmp(ns, c->prefix) == 0) {
+			names_add(c->names, name);
+		} else {
+			const char *rest = ns + pl + (pl ? 1 : 0);
+
+			(void)snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(rest, "."), rest);
+			names_add(c->names, buf);
+		}
+		break;
+	}
+	case CAFS_FORMAT_NONE:
+	case CAFS_FORMAT_NUGET:
+	case CAFS_FORMAT_RUBY:
+	case CAFS_FORMAT_SWIFT:
+	case CAFS_FORMAT_CARGO:
+		break;
+	}
+	return c->names->oom ? -ENOMEM : 0;
+}
+
+/* The names of a version folder: assets, and per format the files made beside them. */
+static int version_names(struct store *s, int64_t repo, const struct store_node *dir,
+			 struct names *l, struct cafs_error *e)
+{
+	struct view_version v;
+	sqlite3_stmt *st;
+	int rc;
+	int r = view_find_version(s, repo, dir->format, dir->namespace_, dir->package, dir->version,
+				  &v, e);
+
+	if (r <= 0)
+		return r < 0 ? r : cafs_error_set(e, CAFS_NOT_FOUND, 0, "version gone");
+	st = store_stmt(
+		s,
+		"SELECT name, metadata_blob_id IS NOT NULL FROM assets WHERE version_id = ? "
+		"ORDER BY name",
+		e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, v.id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		char buf[4 * CAFS_ASSET_NAME_MAX + 16];
+
+		names_add(l, name);
+		if (dir->format == CAFS_FORMAT_PYPI && sqlite3_column_int(st, 1)) {
+			(void)snprintf(buf, sizeof(buf), "%s.metadata", name);
+			names_add(l, buf);
+		}
+		for (size_t i = 0;
+		     dir->format == CAFS_FORMAT_MAVEN && i < ARRAY_SIZE(checksum_algos); i++) {
+			(void)snprintf(buf, sizeof(buf), "%s.%s", name, checksum_algos[i]);
+			names_add(l, buf);
+		}
+	}
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(s, rc, "list assets", e);
+	if (dir->format == CAFS_FORMAT_MAVEN && v.snapshot_build[0]) {
+		names_add(l, "maven-metadata.xml");
+		for (size_t i = 0; i < ARRAY_SIZE(checksum_algos); i++) {
+			char buf[32];
+
+			(void)snprintf(buf, sizeof(buf), "maven-metadata.xml.%s",
+				       checksum_algos[i]);
+			names_add(l, buf);
+		}
+	}
+	return l->oom ? cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory") : 0;
+}
+
+int store_view_readdir(struct store *s, const struct store_node *dir,
+		       int (*cb)(void *ctx, const char *name, const struct store_node *child),
+		       void *ctx, struct cafs_error *e)
+{
+	struct names l = {0};
+	char path[4096];
+	int64_t repo = 0;
+	int r = 0;
+
+	if (dir->kind != STORE_NODE_ROOT && store_repo_id(s, dir->repository, &repo, e) < 0)
+		return -ENOENT;
+	switch (dir->kind) {
+	case STORE_NODE_ROOT: {
+		struct store_repository *repos = NULL;
+		size_t n = 0;
+
+		r = store_repository_list(s, NULL, NULL, &repos, &n, e);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			names_add(&l, repos[i].name);
+		free(repos);
+		break;
+	}
+	case STORE_NODE_REPO:
+		for (size_t i = 0; i < ARRAY_SIZE(tree_formats); i++)
+			names_add(&l, cafs_format_name(tree_formats[i]));
+		break;
+	case STORE_NODE_FORMAT: {
+		struct list_ctx c = {&l, dir->format, "", dir->format == CAFS_FORMAT_NPM};
+
+		if (dir->format == CAFS_FORMAT_PYPI)
+			names_add(&l, "index.html");
+		if (dir->format == CAFS_FORMAT_GENERIC)
+			c.prefix = NULL;
+		r = view_visit_packages(s, repo, dir->format,
+					dir->format == CAFS_FORMAT_NPM ? NULL : NULL, NULL, list_cb,
+					&c, e);
+		break;
+	}
+	case STORE_NODE_NSDIR: {
+		struct list_ctx c = {&l, dir->format, dir->namespace_, false};
+		char prefix[CAFS_PACKAGE_FIELD_MAX + 2];
+
+		r = view_visit_packages(s, repo, dir->format, dir->namespace_, NULL, list_cb, &c,
+					e);
+		if (r == 0 && dir->format == CAFS_FORMAT_MAVEN) {
+			(void)snprintf(prefix, sizeof(prefix), "%s.", dir->namespace_);
+			r = view_visit_packages(s, repo, dir->format, NULL, prefix, list_cb, &c, e);
+		}
+		break;
+	}
+	case STORE_NODE_PACKAGE: {
+		struct view_version *vs = NULL;
+		char(*vn)[CAFS_PACKAGE_FIELD_MAX + 1] = NULL;
+		size_t n = 0;
+
+		if (dir->format == CAFS_FORMAT_PYPI)
+			names_add(&l, "index.html");
+		if (dir->format == CAFS_FORMAT_MAVEN) {
+			names_add(&l, "maven-metadata.xml");
+			for (size_t i = 0; i < ARRAY_SIZE(checksum_algos); i++) {
+				char buf[32];
+
+				(void)snprintf(buf, sizeof(buf), "maven-metadata.xml.%s",
+					       checksum_algos[i]);
+				names_add(&l, buf);
+			}
+		}
+		r = view_versions(s, repo, dir->format, dir->namespace_, dir->package, &vs, &vn, &n,
+				  e);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			names_add(&l, vn[i]);
+		free(vs);
+		free(vn);
+		break;
+	}
+	case STORE_NODE_VERSION:
+		r = version_names(s, repo, dir, &l, e);
+		break;
+	case STORE_NODE_ASSET:
+	case STORE_NODE_SYNTH:
+		free(l.v);
+		return cafs_error_set(e, CAFS_VALIDATION, ENOTDIR, "not a folder");
+	}
+	if (r == 0 && l.oom)
+		r = cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+	node_path(dir, path, sizeof(path));
+	for (size_t i = 0; r == 0 && i < l.n; i++) {
+		struct store_node child;
+		char cpath[8192];
+		struct cafs_error ignored;
+
+		(void)snprintf(cpath, sizeof(cpath), "%s/%s", path, l.v[i]);
+		/* a name that stopped resolving in between is simply left out */
+		if (store_view_resolve(s, cpath, &child, &ignored) < 0)
+			continue;
+		r = cb(ctx, l.v[i], &child);
+		if (r > 0) {
+			r = 0;
+			break;
+		}
+	}
+	free(l.v);
+	return r;
+}
+
+/*
+ * Retain version row @src (found upstream) into repository @repo (spec §2.2): the package is
+ * created on first arrival with ingest-style controls (publish=BLOCK, upstream=ALLOW, spec
+ * decision 3), the version keeps status, revision, origin and metadata, and its assets point
+ * at the same blobs. Returns the retained row's id.
+ */
+static int retain(struct store *s, int64_t repo, const struct store_node *n, int64_t src,
+		  int64_t *ret_id, struct cafs_error *e)
+{
+	struct store_pkg_coord c = {.format = n->format};
+	char resource[2048];
+	char reason[256];
+	sqlite3_stmt *st;
+	int64_t pkg = 0, ver = 0;
+	int r;
+
+	(void)snprintf(c.namespace_, sizeof(c.namespace_), "%s", n->namespace_);
+	(void)snprintf(c.package, sizeof(c.package), "%s", n->package);
+	(void)snprintf(c.display, sizeof(c.display), "%s", n->package);
+	(void)snprintf(c.version, sizeof(c.version), "%s", n->version);
+	store_pkg_resource(s, n->repository, &c, resource, sizeof(resource));
+	(void)snprintf(reason, sizeof(reason), "retained from upstream '%s'", n->source_repository);
+	r = store_txn_begin(s, e);
+	if (r == 0) {
+		r = store_pkg_find(s, repo, &c, &pkg, NULL, NULL, e);
+		if (r == 0) {
+			st = store_stmt(
+				s,
+				"INSERT INTO packages (repository_id, format, namespace, "
+				"name, display_name, origin_publish, origin_upstream, "
+				"created_us) SELECT ?, format, namespace, name, display_name, "
+				"'BLOCK', 'ALLOW', ? FROM packages WHERE id = (SELECT "
+				"package_id FROM package_versions WHERE id = ?)",
+				e);
+			if (!st) {
+				r = -EIO;
+			} else {
+				sqlite3_bind_int64(st, 1, repo);
+				sqlite3_bind_int64(st, 2, store_now_us());
+				sqlite3_bind_int64(st, 3, src);
+				r = store_step_done(s, st, "create package", e);
+				pkg = sqlite3_last_insert_rowid(s->db);
+			}
+		} else if (r > 0) {
+			r = 0;
+		}
+	}
+	if (r == 0) {
+		st = store_stmt(
+			s,
+			"INSERT INTO package_versions (package_id, version, status, revision, "
+			"origin_type, entry_repository, entry_external_connection, "
+			"published_us, display_name, summary, home_page, "
+			"source_code_repository, licenses, readme, requires_python, "
+			"maven_snapshot_build, created_us, updated_us) SELECT ?1, version, "
+			"status, revision, origin_type, entry_repository, "
+			"entry_external_connection, published_us, display_name, summary, "
+			"home_page, source_code_repository, licenses, readme, "
+			"requires_python, maven_snapshot_build, ?2, ?2 FROM package_versions "
+			"WHERE id = ?3 ON CONFLICT (package_id, version) DO NOTHING",
+			e);
+		if (!st) {
+			r = -EIO;
+		} else {
+			sqlite3_bind_int64(st, 1, pkg);
+			sqlite3_bind_int64(st, 2, store_now_us());
+			sqlite3_bind_int64(st, 3, src);
+			r = store_step_done(s, st, "retain version", e);
+		}
+	}
+	if (r == 0 && sqlite3_changes(s->db) == 1) {
+		ver = sqlite3_last_insert_rowid(s->db);
+		st = store_stmt(
+			s,
+			"INSERT INTO assets (version_id, name, blob_id, created_us, "
+			"metadata_blob_id) SELECT ?, name, blob_id, ?, metadata_blob_id FROM "
+			"assets WHERE version_id = ?",
+			e);
+		if (!st) {
+			r = -EIO;
+		} else {
+			sqlite3_bind_int64(st, 1, ver);
+			sqlite3_bind_int64(st, 2, store_now_us());
+			sqlite3_bind_int64(st, 3, src);
+			r = store_step_done(s, st, "retain assets", e);
+		}
+		if (r == 0) {
+			st = store_stmt(s,
+					"INSERT INTO dependencies SELECT ?, position, namespace, "
+					"package, dependency_type, version_requirement FROM "
+					"dependencies WHERE version_id = ?",
+					e);
+			if (!st) {
+				r = -EIO;
+			} else {
+				sqlite3_bind_int64(st, 1, ver);
+				sqlite3_bind_int64(st, 2, src);
+				r = store_step_done(s, st, "retain dependencies", e);
+			}
+		}
+		if (r == 0)
+			r = store_audit(s, "RetainPackageVersion", resource, "ok", reason, e);
+	} else if (r == 0) {
+		/* retained meanwhile by another reader */
+		enum store_status status;
+
+		r = store_pkg_find_version(s, pkg, n->version, &ver, &status, e);
+		r = r > 0 ? 0 : (r < 0 ? r : cafs_error_set(e, CAFS_INTERNAL, 0, "retain race"));
+	}
+	if (r == 0)
+		r = store_txn_commit(s, e);
+	if (r < 0) {
+		store_audit_refusal(s, "RetainPackageVersion", resource, e);
+		return r;
+	}
+	*ret_id = ver;
+	return 0;
+}
+
+int store_view_open(struct store *s, const struct store_node *n, struct cafs_error *e)
+{
+	struct view_version v;
+	struct store_blob blob;
+	sqlite3_stmt *st;
+	int64_t repo, ver, blob_id = 0;
+	int rc;
+	int r;
+
+	if (n->kind != STORE_NODE_ASSET)
+		return cafs_error_set(e, CAFS_VALIDATION, EINVAL, "'%s' is not an asset", n->file);
+	r = store_repo_id(s, n->repository, &repo, e);
+	if (r < 0)
+		return r;
+	r = view_find_version(s, repo, n->format, n->namespace_, n->package, n->version, &v, e);
+	if (r <= 0)
+		return r < 0 ? r
+			     : cafs_error_set(e, CAFS_NOT_FOUND, 0, "version '%s' of '%s' is gone",
+					      n->version, n->package);
+	if (v.status == STORE_STATUS_ARCHIVED)
+		return cafs_error_set(e, CAFS_ACCESS_DENIED, EACCES,
+				      "version '%s' of '%s' is Archived: its assets cannot be read",
+				      n->version, n->package);
+	ver = v.id;
+	if (!v.own) {
+		struct store_node src = *n;
+
+		(void)snprintf(src.source_repository, sizeof(src.source_repository), "%s", v.repo);
+		r = retain(s, repo, &src, v.id, &ver, e);
+		if (r < 0)
+			return r;
+	}
+	st = store_stmt(s, "SELECT blob_id FROM assets WHERE version_id = ? AND name = ?", e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ver);
+	sqlite3_bind_text(st, 2, n->file, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		blob_id = sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE
+			       ? cafs_error_set(e, CAFS_NOT_FOUND, 0, "asset '%s' is gone", n->file)
+			       : store_sql_error(s, rc, "look up asset", e);
+	r = store_blob_get(s, blob_id, &blob, e);
+	if (r < 0)
+		return r;
+	return store_blob_open(s, &blob, e);
+}
+
+int store_view_generation(struct store *s, uint64_t *ret, struct cafs_error *e)
+{
+	sqlite3_stmt *st = store_stmt(s, "PRAGMA data_version", e);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		(void)sqlite3_reset(st);
+		return store_sql_error(s, rc, "read data_version", e);
+	}
+	*ret = ((uint64_t)sqlite3_column_int64(st, 0) << 32) + s->commits;
+	(void)sqlite3_reset(st);
+	return 0;
+}
