@@ -9,6 +9,7 @@
 
 #include "policy/common.h"
 #include "tools/cmd.h"
+#include "tools/cmd_mount.h"
 #include "tools/cmd_publish.h"
 
 static const struct cli_opt create_domain_opts[] = {
@@ -139,6 +140,23 @@ static const struct cli_opt get_asset_opts[] = {
 };
 static const struct cli_opt tags_opts[] = {
 	{"--resource-arn", CLI_STR, true, "ARN", "a domain or repository ARN"},
+	{NULL},
+};
+static const struct cli_opt mount_opts[] = {
+	DOMAIN_OPTS,
+	{"--foreground", CLI_FLAG, false, NULL,
+	 "serve from this process until unmounted (default: detach once the mount works)"},
+	{"--allow-other", CLI_FLAG, false, NULL,
+	 "let other users use the mount (non-root users need user_allow_other in "
+	 "/etc/fuse.conf)"},
+	{"--debug", CLI_FLAG, false, NULL,
+	 "log every FUSE request and every refusal to stderr; implies --foreground"},
+	{"--options", CLI_STR, false, "OPTS", "more mount options, as for mount -o (\"a,b=c\")"},
+	{"MOUNTPOINT", CLI_ARGS, true, NULL, "the folder to mount the domain on"},
+	{NULL},
+};
+static const struct cli_opt umount_opts[] = {
+	{"MOUNTPOINT", CLI_ARGS, true, NULL, "the mount point to unmount"},
 	{NULL},
 };
 static const struct cli_opt audit_opts[] = {
@@ -272,6 +290,12 @@ static const struct cli_cmd commands[] = {
 	 version_opts, cmd_list_package_version_assets},
 	{"list-tags-for-resource", "list the tags of a domain or repository", NULL, tags_opts,
 	 cmd_list_tags_for_resource},
+	{"mount", "mount a domain as a file tree (cafs)",
+	 "Shows the domain's repositories, packages, versions and assets as folders and files, "
+	 "with pip indexes, Maven metadata and checksums synthesized and extended attributes "
+	 "(user.cafs.*) for status and metadata. Without --foreground the command returns once "
+	 "the mount works and a daemon serves it; `cafs umount` ends it.",
+	 mount_opts, cmd_mount},
 	{"publish", "publish package files with the metadata they carry (cafs)",
 	 "The format, name and version come from each file itself: a wheel's METADATA, an "
 	 "sdist's PKG-INFO, an npm tarball's package.json, a POM. A Maven artifact is published "
@@ -287,6 +311,8 @@ static const struct cli_cmd commands[] = {
 	 "Creates the package record with no versions when it does not exist yet, so that a name "
 	 "can be blocked before anything arrives.",
 	 origin_opts, cmd_put_package_origin_configuration},
+	{"umount", "unmount a mounted domain (cafs)", "Runs `fusermount3 -u MOUNTPOINT`.",
+	 umount_opts, cmd_umount},
 	{"update-package-versions-status", "set versions to Published, Unlisted or Archived",
 	 "Unfinished versions may move to any of the three; Disposed ones never. Setting the "
 	 "status a version already has succeeds and changes nothing; the revision never changes. "

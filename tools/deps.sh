@@ -11,10 +11,15 @@ CAFS_DEB_PACKAGES=(
 	libfuse3-dev fuse3 libsqlite3-dev libxxhash-dev libjansson-dev libarchive-dev
 	libssl-dev libexpat1-dev libcmocka-dev
 	# tests and tooling
-	jq python3 attr clang-format git
-	# real packages the extraction tests read
+	jq python3 attr clang-format git unzip
+	# real packages the extraction and end-to-end tests read
 	python3-pip-whl python3-setuptools-whl libcommons-lang3-java
+	# end-to-end clients: Maven offline with Debian's plugins, pip
+	maven libmaven-dependency-plugin-java junit4 python3-venv
 )
+# clients that may already come from elsewhere on the machine
+command -v npm >/dev/null 2>&1 || CAFS_DEB_PACKAGES+=(npm)
+python3 -m pip --version >/dev/null 2>&1 || CAFS_DEB_PACKAGES+=(python3-pip)
 
 if [ "$(id -u)" -ne 0 ]; then
 	missing=()

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+# Shared by the integration tests: a private store and mount point, a real mount through
+# `cafs mount` (which returns once the mount is ready), an unmount that always runs, TAP
+# helpers, and exit 77 (skip) only where FUSE is truly absent.
+set -uo pipefail
+
+CAFS=${CAFS:?set CAFS to the cafs binary}
+if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+	echo "1..0 # SKIP /dev/fuse or fusermount3 is not available"
+	exit 77
+fi
+WORK=$(mktemp -d /tmp/cafs-it.XXXXXX)
+export CAFS_STORE=$WORK/store
+MNT=$WORK/mnt
+mkdir -p "$MNT"
+n=0
+failed=0
+
+cleanup() {
+	if mountpoint -q "$MNT" 2>/dev/null; then
+		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
+	fi
+	# never leave a daemon behind
+	pkill -f "cafs mount .*$MNT" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+flunk() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /' | head -20; return 0; }
+# t NAME CMD...: the command must succeed
+t() { local name=$1; shift; local out; if out=$("$@" 2>&1); then pass "$name"; else flunk "$name" "$out"; fi; }
+# t_fail NAME ERRTEXT CMD...: the command must fail and print ERRTEXT
+t_fail() {
+	local name=$1 want=$2; shift 2; local out
+	if out=$("$@" 2>&1); then flunk "$name (succeeded)" "$out"
+	elif echo "$out" | grep -q -- "$want"; then pass "$name"
+	else flunk "$name (wrong error)" "$out"; fi
+}
+# same NAME A B: two strings equal
+same() { if [ "$2" = "$3" ]; then pass "$1"; else flunk "$1" "got:  $2
+want: $3"; fi; }
+
+mount_domain() { # DOMAIN
+	"$CAFS" mount --domain "$1" "$MNT" || { echo "Bail out! cafs mount failed"; exit 1; }
+	mountpoint -q "$MNT" || { echo "Bail out! not a mount point after cafs mount"; exit 1; }
+}
+unmount_domain() {
+	"$CAFS" umount "$MNT"
+}
+finish() {
+	echo "1..$n"
+	[ "$failed" -eq 0 ]
+}
