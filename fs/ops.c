@@ -237,7 +237,9 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int err;
 
 	if (do_lookup(req, parent, name, &ep, &path, &e) == 0) {
-		fuse_reply_entry(req, &ep);
+		if (fuse_reply_entry(req, &ep) != 0)
+			fs_inode_forget(ctx_of(req)->inodes, ep.ino,
+					1); /* the kernel did not take it */
 		return;
 	}
 	err = fs_error_reply_errno("lookup", path ? path : name, &e);
@@ -458,6 +460,22 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_buf(req, buf, pos);
 }
 
+/* Take back the lookups counted for entries [@start, @end) of @d. */
+static void uncount(struct fs_ctx *ctx, const struct fs_dir *d, size_t start, size_t end)
+{
+	for (size_t i = start; i < end; i++) {
+		_cleanup_free_ char *path = NULL;
+
+		if (d->ents[i].ino)
+			continue; /* "." and "..": never counted */
+		path = child_path(d->path, d->ents[i].name);
+		if (path)
+			fs_inode_forget(ctx->inodes,
+					fs_inode_peek(ctx->inodes, path, d->ents[i].attr.identity),
+					1);
+	}
+}
+
 /*
  * Like readdir, with each entry's attributes and a lookup counted for it, as a lookup of the
  * name would (the kernel forgets it later). "." and ".." carry no lookup: the kernel ignores
@@ -469,6 +487,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	struct fs_ctx *ctx = ctx_of(req);
 	const struct fs_dir *d = (const struct fs_dir *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = malloc(size);
+	size_t start = off > 0 ? (size_t)off : 0, end = start;
 	struct cafs_error e;
 	size_t pos = 0;
 
@@ -477,14 +496,15 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 		reply_error(req, "readdirplus", d->path, &e);
 		return;
 	}
-	for (size_t i = off > 0 ? (size_t)off : 0; i < d->n; i++) {
+	for (size_t i = start; i < d->n; i++) {
 		const struct fs_dirent *de = &d->ents[i];
 		size_t need = fuse_add_direntry_plus(req, NULL, 0, de->name, NULL, 0);
 		struct fuse_entry_param ep;
 
+		/* checked before the lookup is counted: none may be counted for an entry not sent
+		 */
 		if (need > size - pos)
-			break; /* before the lookup is counted: it must not be for an entry not sent
-				*/
+			break;
 		if (de->ino) {
 			memset(&ep, 0, sizeof(ep));
 			fill_stat(ctx, de->ino, &de->attr, &ep.attr);
@@ -510,8 +530,10 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 		(void)fuse_add_direntry_plus(req, buf + pos, size - pos, de->name, &ep,
 					     (off_t)(i + 1));
 		pos += need;
+		end = i + 1;
 	}
-	fuse_reply_buf(req, buf, pos);
+	if (fuse_reply_buf(req, buf, pos) != 0)
+		uncount(ctx, d, start, end); /* the kernel did not take them */
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -604,6 +626,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	const struct fs_handle *h = (const struct fs_handle *)(uintptr_t)fi->fh;
+	_cleanup_free_ char *copy = NULL;
+	struct cafs_error e;
 
 	if (h->fd >= 0) {
 		/*
@@ -625,7 +649,19 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (size > h->len - (size_t)off)
 		size = h->len - (size_t)off;
-	fuse_reply_buf(req, h->data + off, size);
+	/*
+	 * Reply from a copy: the kernel may send RELEASE (which frees h) as soon as it has the
+	 * reply, before fuse_reply_buf() returns here, and ASan's writev interceptor reads the
+	 * iovec after the syscall. Synthesized files are small.
+	 */
+	copy = malloc(size);
+	if (!copy) {
+		(void)oom(&e);
+		reply_error(req, "read", NULL, &e);
+		return;
+	}
+	memcpy(copy, h->data + off, size);
+	fuse_reply_buf(req, copy, size);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -413,9 +413,13 @@ static int find_asset(struct store *s, const struct view_version *v, const char 
 
 		n->size = (uint64_t)sqlite3_column_int64(st, col + 1);
 		n->mtime_us = sqlite3_column_int64(st, 2);
-		/* the blob and the version row: a re-published version gets a new row */
-		n->identity = ((uint64_t)sqlite3_column_int64(st, col) << 24) ^ (uint64_t)v->id ^
-			      (metadata ? 0x9e3779b97f4a7c15ull : 0);
+		/*
+		 * The blob and the version's publish time: a retained copy keeps both (its
+		 * inode does not change on first read), a deleted and re-published version
+		 * gets a new time and so a new inode.
+		 */
+		n->identity = ((uint64_t)sqlite3_column_int64(st, col) << 40) ^
+			      (uint64_t)v->published_us ^ (metadata ? 0x9e3779b97f4a7c15ull : 0);
 		(void)sqlite3_reset(st);
 		return 1;
 	}

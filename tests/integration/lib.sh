@@ -16,15 +16,22 @@ mkdir -p "$MNT"
 n=0
 failed=0
 
+DAEMON_PID=
 cleanup() {
 	if mountpoint -q "$MNT" 2>/dev/null; then
 		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
 	fi
 	# never leave a daemon behind
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null
 	pkill -f "cafs mount .*$MNT" 2>/dev/null
+	if [ "$failed" -gt 0 ] && [ -s "$WORK/daemon.log" ]; then
+		echo "# daemon log:"
+		tail -80 "$WORK/daemon.log" | sed 's/^/# /'
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 flunk() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/# /' | head -20; return 0; }
@@ -41,12 +48,29 @@ t_fail() {
 same() { if [ "$2" = "$3" ]; then pass "$1"; else flunk "$1" "got:  $2
 want: $3"; fi; }
 
+# The daemon runs in the foreground of a background job so that its log (and any sanitizer
+# report) is kept in $WORK/daemon.log; readiness is a bounded poll of mountpoint.
 mount_domain() { # DOMAIN
-	"$CAFS" mount --domain "$1" "$MNT" || { echo "Bail out! cafs mount failed"; exit 1; }
-	mountpoint -q "$MNT" || { echo "Bail out! not a mount point after cafs mount"; exit 1; }
+	"$CAFS" mount --domain "$1" --foreground "$MNT" >>"$WORK/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	for _ in $(seq 1 100); do
+		mountpoint -q "$MNT" && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "Bail out! cafs mount did not come up"
+	sed 's/^/# /' "$WORK/daemon.log"
+	exit 1
 }
 unmount_domain() {
 	"$CAFS" umount "$MNT"
+	# the daemon exits once unmounted; a crash shows in its status
+	if [ -n "$DAEMON_PID" ]; then
+		wait "$DAEMON_PID"
+		local st=$?
+		DAEMON_PID=
+		[ "$st" -eq 0 ] && pass "daemon exited cleanly" || flunk "daemon exited cleanly (status $st)"
+	fi
 }
 finish() {
 	echo "1..$n"
