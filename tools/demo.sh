@@ -63,7 +63,7 @@ step ls "$MNT" "$MNT/team" "$MNT/team/pypi"
 step cat "$MNT/team/pypi/pip/index.html"
 step ls -l "$MNT/team/maven/org/apache/commons/commons-lang3/"*/
 step getfattr -d "$MNT/team/pypi/setuptools/"*/
-step python3 -m pip install --disable-pip-version-check --no-cache-dir --target "$work/site" \
+step python3 -m pip --isolated install --disable-pip-version-check --no-cache-dir --target "$work/site" \
 	--index-url "file://$MNT/team/pypi/" setuptools
 echo
 echo "# the version pip read is now retained in 'team' (and only there):"

@@ -33,16 +33,16 @@ mount_domain py
 INDEX=file://$MNT/team/pypi/
 SETUPTOOLS=$(basename /usr/share/python-wheels/setuptools-*.whl | cut -d- -f2)
 
-t "pip download through the downstream repository" "$PY" -m pip download --index-url "$INDEX" -d "$WORK/dl" "setuptools==$SETUPTOOLS"
+t "pip download through the downstream repository" "$PY" -m pip --isolated download --index-url "$INDEX" -d "$WORK/dl" "setuptools==$SETUPTOOLS"
 cmp -s "$WORK/dl/setuptools-$SETUPTOOLS-py3-none-any.whl" /usr/share/python-wheels/setuptools-*.whl && pass "downloaded wheel is byte-identical" || flunk "downloaded wheel is byte-identical"
-t "pip install --target through the mount" "$PY" -m pip install --index-url "$INDEX" --target "$WORK/site" setuptools
+t "pip install --target through the mount" "$PY" -m pip --isolated install --index-url "$INDEX" --target "$WORK/site" setuptools
 t "installed package imports" env PYTHONPATH="$WORK/site" "$PY" -c "import setuptools"
 same "the version read was retained into team" "$(getfattr --absolute-names --only-values -n user.cafs.retained "$MNT/team/pypi/setuptools/$SETUPTOOLS")" "yes"
-t "yanked version skipped unless pinned" "$PY" -m pip download --no-deps --index-url "$INDEX" -d "$WORK/y1" yankme
+t "yanked version skipped unless pinned" "$PY" -m pip --isolated download --no-deps --index-url "$INDEX" -d "$WORK/y1" yankme
 t "the unpinned download is 1.0" test -f "$WORK/y1/yankme-1.0-py3-none-any.whl"
-t "pinned yanked version is taken" "$PY" -m pip download --no-deps --index-url "$INDEX" -d "$WORK/y2" "yankme==2.0"
+t "pinned yanked version is taken" "$PY" -m pip --isolated download --no-deps --index-url "$INDEX" -d "$WORK/y2" "yankme==2.0"
 t "the pinned download is 2.0" test -f "$WORK/y2/yankme-2.0-py3-none-any.whl"
-t_fail "a package nobody has" "No matching distribution" "$PY" -m pip download --no-deps --index-url "$INDEX" -d "$WORK/y3" not-there-anywhere
+t_fail "a package nobody has" "No matching distribution" "$PY" -m pip --isolated download --no-deps --index-url "$INDEX" -d "$WORK/y3" not-there-anywhere
 
 unmount_domain
 finish
