@@ -868,7 +868,8 @@ int store_blob_referenced_bytes(struct store *s, int64_t *ret, struct cafs_error
 		e = &tmp;
 	st = store_stmt(s,
 			"SELECT COALESCE(SUM(size), 0) FROM blobs "
-			"WHERE EXISTS (SELECT 1 FROM assets WHERE assets.blob_id = blobs.id)",
+			"WHERE EXISTS (SELECT 1 FROM assets WHERE assets.blob_id = blobs.id) "
+			"OR EXISTS (SELECT 1 FROM assets WHERE assets.metadata_blob_id = blobs.id)",
 			e);
 	if (!st)
 		return -cafs_error_errno(e);

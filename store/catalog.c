@@ -171,12 +171,54 @@ int store_package_describe(struct store *s, const char *repository, const struct
 	return r;
 }
 
+/* The blobs (assets and core metadata) of every version of package @pkg. Owned array. */
+static int package_blobs(struct store *s, int64_t pkg, int64_t **ret, size_t *ret_n,
+			 struct cafs_error *e)
+{
+	sqlite3_stmt *st = store_stmt(s,
+				      "SELECT a.blob_id FROM assets a JOIN package_versions v ON "
+				      "v.id = a.version_id WHERE v.package_id = ?1 UNION SELECT "
+				      "a.metadata_blob_id FROM assets a JOIN package_versions v ON "
+				      "v.id = a.version_id WHERE v.package_id = ?1 AND "
+				      "a.metadata_blob_id IS NOT NULL",
+				      e);
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, pkg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t *ni = reallocarray(ids, n + 1, sizeof(*ids));
+
+		if (!ni) {
+			(void)sqlite3_reset(st);
+			free(ids);
+			return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+		}
+		ids = ni;
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return store_sql_error(s, rc, "list package blobs", e);
+	}
+	*ret = ids;
+	*ret_n = n;
+	return 0;
+}
+
 int store_package_delete(struct store *s, const char *repository, const struct store_coord *c,
 			 struct store_package *ret, struct cafs_error *e)
 {
+	_cleanup_free_ int64_t *ids = NULL;
+	_cleanup_free_ struct store_blob *freed = NULL;
 	struct store_package p;
 	struct store_pkg_coord sc = {0};
 	char resource[2048];
+	size_t n_ids = 0, n_freed = 0;
 	sqlite3_stmt *st;
 	int64_t id = 0;
 	int r;
@@ -187,6 +229,8 @@ int store_package_delete(struct store *s, const char *repository, const struct s
 		r = store_txn_begin(s, e);
 	if (r == 0)
 		r = store_pkg_load(s, repository, &sc, &id, &p, e);
+	if (r == 0)
+		r = package_blobs(s, id, &ids, &n_ids, e);
 	if (r == 0) {
 		st = store_stmt(s, "DELETE FROM packages WHERE id = ?", e);
 		if (!st) {
@@ -196,6 +240,9 @@ int store_package_delete(struct store *s, const char *repository, const struct s
 			r = store_step_done(s, st, "delete package", e);
 		}
 	}
+	/* the package's blobs that nothing else references go: rows now, files after commit */
+	if (r == 0 && n_ids)
+		r = store_blob_release(s, ids, n_ids, &freed, &n_freed, e);
 	if (r == 0)
 		r = store_audit(s, "DeletePackage", resource, "ok", NULL, e);
 	if (r == 0)
@@ -204,6 +251,8 @@ int store_package_delete(struct store *s, const char *repository, const struct s
 		store_audit_refusal(s, "DeletePackage", resource, e);
 		return r;
 	}
+	if (n_freed)
+		(void)store_blob_unlink(s, freed, n_freed);
 	*ret = p;
 	return 0;
 }

@@ -219,5 +219,15 @@ AFTER=$(du -sk "$CAFS_STORE/acme/blobs" | cut -f1)
 GROWTH=$((AFTER - BEFORE))
 [ "$GROWTH" -ge 51200 ] && [ "$GROWTH" -lt 52000 ] && pass "two repositories, one 50 MB blob ($GROWTH KiB)" || flunk "two repositories, one 50 MB blob ($GROWTH KiB)"
 
+# --- delete-package frees the blob once nothing references it --------------------------------------
+"$CAFS" delete-package --domain acme --repository base --format generic --namespace big --package blob >/dev/null 2>"$ERR" || flunk "delete-package in base"
+AFTER1=$(du -sk "$CAFS_STORE/acme/blobs" | cut -f1)
+[ "$AFTER1" -ge "$AFTER" ] && pass "a blob another repository holds stays" || flunk "a blob another repository holds stays ($AFTER1 < $AFTER)"
+"$CAFS" delete-package --domain acme --repository app --format generic --namespace big --package blob >/dev/null 2>"$ERR" || flunk "delete-package in app"
+AFTER2=$(du -sk "$CAFS_STORE/acme/blobs" | cut -f1)
+[ $((AFTER - AFTER2)) -ge 51200 ] && pass "the last reference gone, the 50 MB are freed" || flunk "the last reference gone, the 50 MB are freed ($AFTER -> $AFTER2 KiB)"
+ok "describe-domain after deletes" describe-domain --domain acme
+check "assetSizeBytes no longer counts it" '.domain.assetSizeBytes < 52428800'
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
