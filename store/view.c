@@ -9,8 +9,9 @@
  * kernel caches, and the mount invalidates on store_view_generation()). The search order is
  * the depth-first walk of store_search_order(); a version's first hit wins. Visible in the
  * client view: Published and Unlisted versions of any repository in the order, plus the
- * requesting repository's own Archived versions (their folder and xattrs, not their bytes).
- * Unfinished and Disposed versions are not visible. Generic packages are never served through
+ * requesting repository's own Archived and Unfinished versions (their folder and xattrs, not
+ * their bytes). Disposed versions, and other repositories' Archived and Unfinished ones, are
+ * not visible. Generic packages are never served through
  * upstreams.
  */
 #include "store/view.h"
@@ -61,10 +62,12 @@ int view_sources(struct store *s, int64_t repo, enum cafs_format format, const c
 	return 0;
 }
 
+/* Own Archived and Unfinished versions show as folders (to change their status, to see a
+ * deploy in progress); their bytes are refused at open. */
 static bool visible(int status, bool own)
 {
 	return status == STORE_STATUS_PUBLISHED || status == STORE_STATUS_UNLISTED ||
-	       (own && status == STORE_STATUS_ARCHIVED);
+	       (own && (status == STORE_STATUS_ARCHIVED || status == STORE_STATUS_UNFINISHED));
 }
 
 static const char *const version_sql =
@@ -250,12 +253,14 @@ static int package_visible(struct store *s, int64_t repo, enum cafs_format forma
 
 	if (r < 0)
 		return r;
-	st = store_stmt(s,
-			"SELECT 1 FROM packages p JOIN package_versions v ON v.package_id = p.id "
-			"WHERE p.repository_id IN (SELECT value FROM json_each(?1)) AND p.format = "
-			"?2 AND p.namespace = ?3 AND p.name = ?4 AND (v.status IN ('Published', "
-			"'Unlisted') OR (p.repository_id = ?5 AND v.status = 'Archived')) LIMIT 1",
-			e);
+	st = store_stmt(
+		s,
+		"SELECT 1 FROM packages p JOIN package_versions v ON v.package_id = p.id "
+		"WHERE p.repository_id IN (SELECT value FROM json_each(?1)) AND p.format = "
+		"?2 AND p.namespace = ?3 AND p.name = ?4 AND (v.status IN ('Published', "
+		"'Unlisted') OR (p.repository_id = ?5 AND v.status IN ('Archived', 'Unfinished'))) "
+		"LIMIT 1",
+		e);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, src.json_ids, -1, SQLITE_STATIC);
@@ -288,7 +293,8 @@ int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 		"v.package_id = p.id WHERE p.repository_id IN (SELECT value FROM json_each(?1)) "
 		"AND p.format = ?2 AND (?3 IS NULL OR p.namespace = ?3) AND (?4 IS NULL OR "
 		"substr(p.namespace, 1, length(?4)) = ?4) AND (v.status IN ('Published', "
-		"'Unlisted') OR (p.repository_id = ?5 AND v.status = 'Archived')) AND "
+		"'Unlisted') OR (p.repository_id = ?5 AND v.status IN ('Archived', 'Unfinished'))) "
+		"AND "
 		"(p.repository_id = ?5 OR NOT EXISTS (SELECT 1 FROM packages b WHERE "
 		"b.repository_id = ?5 AND b.format = p.format AND b.namespace = p.namespace AND "
 		"b.name = p.name AND b.origin_upstream = 'BLOCK')) ORDER BY p.namespace, p.name",
@@ -1082,10 +1088,11 @@ int store_view_open(struct store *s, const struct store_node *n, struct cafs_err
 		return r < 0 ? r
 			     : cafs_error_set(e, CAFS_NOT_FOUND, 0, "version '%s' of '%s' is gone",
 					      n->version, n->package);
-	if (v.status == STORE_STATUS_ARCHIVED)
+	if (v.status == STORE_STATUS_ARCHIVED || v.status == STORE_STATUS_UNFINISHED)
 		return cafs_error_set(e, CAFS_ACCESS_DENIED, EACCES,
-				      "version '%s' of '%s' is Archived: its assets cannot be read",
-				      n->version, n->package);
+				      "version '%s' of '%s' is %s: its assets cannot be read",
+				      n->version, n->package,
+				      store_status_name((enum store_status)v.status));
 	ver = v.id;
 	if (!v.own) {
 		struct store_node src = *n;
