@@ -7,6 +7,7 @@
 #include "policy/names.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policy/common.h"
@@ -366,4 +367,40 @@ int cafs_pypi_normalize(const char *name, char *buf, size_t bufsz)
 		return -ENAMETOOLONG;
 	buf[o] = '\0';
 	return 0;
+}
+
+bool cafs_pypi_filename_matches(const char *file, const char *name, const char *version)
+{
+	char stem[512], want[CAFS_PACKAGE_FIELD_MAX + 1], got[512];
+	size_t n = strlen(file);
+	const char *ver;
+	char *dash;
+
+	if (n >= sizeof(stem) || !name || !version)
+		return false;
+	if (n > 4 && strcmp(file + n - 4, ".whl") == 0) {
+		const char *d1 = strchr(file, '-');
+		const char *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
+
+		if (!d1 || !d2)
+			return false;
+		(void)snprintf(stem, sizeof(stem), "%.*s", (int)(d1 - file), file);
+		ver = d1 + 1;
+		if ((size_t)(d2 - ver) != strlen(version) || strncmp(ver, version, strlen(version)))
+			return false;
+	} else {
+		size_t ext = n > 7 && strcmp(file + n - 7, ".tar.gz") == 0 ? 7
+			     : n > 4 && strcmp(file + n - 4, ".zip") == 0  ? 4
+									   : 0;
+
+		if (!ext)
+			return false;
+		(void)snprintf(stem, sizeof(stem), "%.*s", (int)(n - ext), file);
+		dash = strrchr(stem, '-');
+		if (!dash || strcmp(dash + 1, version) != 0)
+			return false;
+		*dash = '\0';
+	}
+	return cafs_pypi_normalize(stem, got, sizeof(got)) == 0 &&
+	       cafs_pypi_normalize(name, want, sizeof(want)) == 0 && strcmp(got, want) == 0;
 }

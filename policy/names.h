@@ -102,3 +102,10 @@ int cafs_validate_asset_name(enum cafs_format format, const char *name, struct c
  * Returns 0, or -ENAMETOOLONG when @buf is too small.
  */
 int cafs_pypi_normalize(const char *name, char *buf, size_t bufsz);
+
+/*
+ * Whether a PyPI file name names @name @version, as pip reads it: a wheel is
+ * "{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl", an sdist "{name}-{version}.tar.gz"
+ * or ".zip"; names compare PEP 503-normalized, versions exactly.
+ */
+bool cafs_pypi_filename_matches(const char *file, const char *name, const char *version);

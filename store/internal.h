@@ -173,7 +173,8 @@ size_t store_blob_unlink(struct store *s, const struct store_blob *blobs, size_t
 /*
  * A file of SNAPSHOT build @build arrives for version @ver: when the version holds another
  * build, that build's files move to an Unlisted version named by it; then @build is recorded.
- * Inside the caller's transaction (store/maven.c).
+ * An older build than the current one is a ConflictException. Returns 1 when a previous build
+ * was moved aside, else 0. Inside the caller's transaction (store/maven.c).
  */
 int store_maven_rotate_snapshot(struct store *s, int64_t pkg, int64_t ver,
 				const struct store_pkg_coord *c, const char *build,

@@ -160,7 +160,7 @@ static int finish_version(struct store *s, int64_t pkg, const char *version, str
 	sqlite3_stmt *st =
 		store_stmt(s,
 			   "UPDATE package_versions SET status = 'Published', "
-			   "published_us = coalesce(published_us, ?), updated_us = ? "
+			   "published_us = ?, updated_us = ? "
 			   "WHERE package_id = ? AND version = ? AND status = 'Unfinished'",
 			   e);
 	int r;
@@ -278,6 +278,13 @@ int store_maven_rotate_snapshot(struct store *s, int64_t pkg, int64_t ver,
 	(void)sqlite3_reset(st);
 	if (strcmp(cur, build) == 0)
 		return 0;
+	/* builds only move forward: "yyyymmdd.hhmmss-N", timestamp then build number */
+	if (cur[0] && (strncmp(build, cur, 15) < 0 ||
+		       (strncmp(build, cur, 15) == 0 && atol(build + 16) < atol(cur + 16))))
+		return cafs_error_set(
+			e, CAFS_CONFLICT, EEXIST,
+			"SNAPSHOT build %s of '%s' is older than the current build %s", build,
+			c->display, cur);
 	if (cur[0]) {
 		/* "1.0-SNAPSHOT" + "20260101.120000-1" → "1.0-20260101.120000-1" */
 		(void)snprintf(build_version, sizeof(build_version), "%.*s-%s",
@@ -291,7 +298,7 @@ int store_maven_rotate_snapshot(struct store *s, int64_t pkg, int64_t ver,
 			"created_us, updated_us) SELECT package_id, ?, 'Unlisted', revision, "
 			"origin_type, entry_repository, entry_external_connection, "
 			"published_us, display_name, summary, home_page, "
-			"source_code_repository, licenses, readme, maven_snapshot_build, "
+			"source_code_repository, licenses, readme, NULL, "
 			"created_us, ? FROM package_versions WHERE id = ? "
 			"ON CONFLICT (package_id, version) DO NOTHING",
 			e);
@@ -337,5 +344,6 @@ int store_maven_rotate_snapshot(struct store *s, int64_t pkg, int64_t ver,
 	sqlite3_bind_text(st, 1, build, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, ver);
 	(void)pkg;
-	return store_step_done(s, st, "record the SNAPSHOT build", e);
+	r = store_step_done(s, st, "record the SNAPSHOT build", e);
+	return r < 0 ? r : (cur[0] ? 1 : 0);
 }

@@ -499,7 +499,7 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 			r = store_maven_rotate_snapshot(s, pkg, ver, c, build, e);
 			if (r < 0)
 				return r;
-			if (found && sqlite3_changes(s->db) && req->unfinished &&
+			if (found && r == 1 && req->unfinished &&
 			    status != STORE_STATUS_UNFINISHED) {
 				/* a new build is being deployed: Unfinished until its
 				 * maven-metadata.xml, the previous build stays readable */
@@ -510,6 +510,20 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 			}
 		}
 	}
+
+	/* the blob was ingested before the transaction: make sure nobody freed it since */
+	st = store_stmt(s, "SELECT 1 FROM blobs WHERE id = ? AND sha256 = ?", e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, blob->id);
+	sqlite3_bind_text(st, 2, blob->sha256, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (r != SQLITE_ROW)
+		return cafs_error_set(
+			e, CAFS_THROTTLED, EAGAIN,
+			"the stored bytes of '%s' were freed while publishing: try again",
+			req->asset_name);
 
 	/* the asset: same name and bytes is a no-op, other bytes a conflict */
 	st = store_stmt(s,
@@ -630,6 +644,14 @@ int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 		r = cafs_validate_repository_name(req->repository, e);
 	if (r == 0)
 		r = cafs_validate_asset_name(c.format, req->asset_name, e);
+	/* pip takes name and version from the file name: it must agree with the metadata */
+	if (r == 0 && c.format == CAFS_FORMAT_PYPI &&
+	    !cafs_pypi_filename_matches(req->asset_name, req->coord.package, c.version))
+		r = cafs_error_set(
+			e, CAFS_VALIDATION, EINVAL,
+			"file name '%s' does not name %s %s, which its metadata says it is "
+			"(pip reads the name)",
+			req->asset_name, req->coord.package, c.version);
 	store_pkg_resource(s, req->repository, &c, resource, sizeof(resource));
 	if (r == 0)
 		r = store_blob_ingest_fd(s, fd, req->asset_sha256, &blob, e);
@@ -698,6 +720,17 @@ int store_version_assets(struct store *s, const char *repository, const struct s
 				      c.version, c.display, repository);
 	if (r < 0)
 		return r;
+	if (ret_revision) {
+		/* from the version row: a version with no assets (Disposed) has one too */
+		st = store_stmt(s, "SELECT revision FROM package_versions WHERE id = ?", e);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, ver);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			(void)snprintf(ret_revision, 64, "%s",
+				       (const char *)sqlite3_column_text(st, 0));
+		(void)sqlite3_reset(st);
+	}
 	st = store_stmt(s,
 			"SELECT a.name, a.blob_id, v.revision FROM assets a "
 			"JOIN package_versions v ON v.id = a.version_id "

@@ -367,8 +367,11 @@ static int render_maven_snapshot(struct store *s, int64_t repo, const struct sto
 			continue;
 		sb_printf(b, "      <snapshotVersion>\n");
 		if (*rest == '-' && dot > rest + 1) {
+			char cls[4 * CAFS_ASSET_NAME_MAX + 1];
+
+			(void)snprintf(cls, sizeof(cls), "%.*s", (int)(dot - rest - 1), rest + 1);
 			sb_printf(b, "        <classifier>");
-			sb_printf(b, "%.*s", (int)(dot - rest - 1), rest + 1);
+			sb_esc(b, cls);
 			sb_printf(b, "</classifier>\n");
 		}
 		sb_printf(b, "        <extension>");
@@ -859,7 +862,9 @@ int store_view_xattr_list(struct store *s, const struct store_node *n, char *buf
 		struct sbuf v = {0};
 		struct cafs_error ignored;
 
-		if (xattr_value(s, n, names[i], &v, &ignored) == 0) {
+		/* an asset has every attribute; computing hashes just to list names could read
+		 * the whole blob */
+		if (n->kind == STORE_NODE_ASSET || xattr_value(s, n, names[i], &v, &ignored) == 0) {
 			sb_printf(&out, "user.cafs.%s", names[i]);
 			sb_add(&out, "", 1); /* the NUL between names */
 		}

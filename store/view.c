@@ -100,6 +100,12 @@ int view_find_version(struct store *s, int64_t repo, enum cafs_format format, co
 		if (rc == SQLITE_ROW) {
 			int status = store_status_parse((const char *)sqlite3_column_text(st, 1));
 
+			/* the repository's own record decides, visible or not: an upstream's
+			 * copy of a version it holds (say, Disposed) never stands in for it */
+			if (i == 0 && !visible(status, true)) {
+				(void)sqlite3_reset(st);
+				return 0;
+			}
 			if (visible(status, i == 0)) {
 				*ret = (struct view_version){
 					.id = sqlite3_column_int64(st, 0),
@@ -130,8 +136,9 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 {
 	struct view_version *list = NULL;
 	char(*names)[CAFS_PACKAGE_FIELD_MAX + 1] = NULL;
+	char(*hidden)[CAFS_PACKAGE_FIELD_MAX + 1] = NULL;
 	struct view_sources src;
-	size_t n = 0;
+	size_t n = 0, n_hidden = 0;
 	int r = view_sources(s, repo, format, ns, name, &src, e);
 
 	if (r < 0)
@@ -151,6 +158,7 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 		if (!st) {
 			free(list);
 			free(names);
+			free(hidden);
 			return -EIO;
 		}
 		sqlite3_bind_int64(st, 1, src.nodes[i].id);
@@ -163,12 +171,25 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 			bool seen = false;
 			void *nl, *nn;
 
-			if (!visible(status, i == 0))
-				continue;
 			for (size_t j = 0; j < n && !seen; j++)
 				seen = strcmp(names[j], v) == 0;
+			for (size_t j = 0; j < n_hidden && !seen; j++)
+				seen = strcmp(hidden[j], v) == 0;
 			if (seen)
 				continue;
+			if (!visible(status, i == 0)) {
+				/* the repository's own hidden record hides the upstreams' too */
+				void *nh;
+
+				if (i != 0)
+					continue;
+				nh = reallocarray(hidden, n_hidden + 1, sizeof(*hidden));
+				if (!nh)
+					continue;
+				hidden = nh;
+				(void)snprintf(hidden[n_hidden++], sizeof(hidden[0]), "%s", v);
+				continue;
+			}
 			nl = reallocarray(list, n + 1, sizeof(*list));
 			if (nl)
 				list = nl;
@@ -179,6 +200,7 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 				(void)sqlite3_reset(st);
 				free(list);
 				free(names);
+				free(hidden);
 				return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
 			}
 			(void)snprintf(names[n], sizeof(names[n]), "%s", v);
@@ -198,6 +220,7 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 		if (rc != SQLITE_DONE) {
 			free(list);
 			free(names);
+			free(hidden);
 			return store_sql_error(s, rc, "list versions", e);
 		}
 	}
@@ -213,6 +236,7 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 			memcpy(names[j], names[j - 1], sizeof(tn));
 			memcpy(names[j - 1], tn, sizeof(tn));
 		}
+	free(hidden);
 	*ret = list;
 	*ret_names = names;
 	*ret_n = n;
@@ -991,6 +1015,10 @@ static int retain(struct store *s, int64_t repo, const struct store_node *n, int
 				sqlite3_bind_int64(st, 2, store_now_us());
 				sqlite3_bind_int64(st, 3, src);
 				r = store_step_done(s, st, "create package", e);
+				if (r == 0 && sqlite3_changes(s->db) == 0)
+					r = cafs_error_set(e, CAFS_NOT_FOUND, 0,
+							   "version '%s' is gone upstream",
+							   n->version);
 				pkg = sqlite3_last_insert_rowid(s->db);
 			}
 		} else if (r > 0) {
@@ -1053,11 +1081,16 @@ static int retain(struct store *s, int64_t repo, const struct store_node *n, int
 		if (r == 0)
 			r = store_audit(s, "RetainPackageVersion", resource, "ok", reason, e);
 	} else if (r == 0) {
-		/* retained meanwhile by another reader */
+		/* retained meanwhile by another reader, or the source changed since it was
+		 * found: only a Published or Unlisted record may be served */
 		enum store_status status;
 
 		r = store_pkg_find_version(s, pkg, n->version, &ver, &status, e);
-		r = r > 0 ? 0 : (r < 0 ? r : cafs_error_set(e, CAFS_INTERNAL, 0, "retain race"));
+		if (r > 0 && (status == STORE_STATUS_PUBLISHED || status == STORE_STATUS_UNLISTED))
+			r = 0;
+		else if (r >= 0)
+			r = cafs_error_set(e, CAFS_NOT_FOUND, 0,
+					   "version '%s' is no longer available", n->version);
 	}
 	if (r == 0)
 		r = store_txn_commit(s, e);

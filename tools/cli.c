@@ -523,12 +523,14 @@ static int parse_cmd_opts(struct cli *cp, int argc, char **argv, int cmd_at, con
 				l = reallocarray(l, n + 1, sizeof(*l));
 				if (!l)
 					return 1;
+				cp->list[idx] = l;
 				l[n++] = val;
 			}
 			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
 				l = reallocarray(l, n + 1, sizeof(*l));
 				if (!l)
 					return 1;
+				cp->list[idx] = l;
 				l[n++] = argv[++i];
 			}
 			cp->list[idx] = l;

@@ -148,6 +148,8 @@ else
 fi
 head -c 1000 /dev/urandom >"$WORK/lonely.jar"
 refused "a file of no known format and no POM" 1 ValidationException publish --domain acme --repository base "$WORK/lonely.jar"
+cp "$WORK/demo_pkg-1.0-py3-none-any.whl" "$WORK/other-9.9-py3-none-any.whl"
+refused "a wheel whose file name disagrees with its metadata" 1 ValidationException publish --domain acme --repository base "$WORK/other-9.9-py3-none-any.whl"
 cp "$WORK/demo_pkg-1.0-py3-none-any.whl" "$WORK/wheel.jar"
 refused "a wheel not named .whl" 1 ValidationException publish --domain acme --repository base "$WORK/wheel.jar"
 

@@ -136,6 +136,22 @@ static void external_connections(void **state)
 	assert_null(cafs_format_name(CAFS_FORMAT_NONE));
 }
 
+static void pypi_file_names(void **state)
+{
+	(void)state;
+	assert_true(cafs_pypi_filename_matches("pip-23.0.1-py3-none-any.whl", "pip", "23.0.1"));
+	assert_true(cafs_pypi_filename_matches("Demo_Pkg-1.0-py3-none-any.whl", "demo-pkg", "1.0"));
+	assert_true(
+		cafs_pypi_filename_matches("demo_pkg-1.0-1-py3-none-any.whl", "Demo.Pkg", "1.0"));
+	assert_true(cafs_pypi_filename_matches("demo-pkg-1.0.tar.gz", "demo_pkg", "1.0"));
+	assert_true(cafs_pypi_filename_matches("demo-1.0rc1.zip", "demo", "1.0rc1"));
+	assert_false(cafs_pypi_filename_matches("other-9.9-py3-none-any.whl", "demo", "1.0"));
+	assert_false(cafs_pypi_filename_matches("demo-1.1-py3-none-any.whl", "demo", "1.0"));
+	assert_false(cafs_pypi_filename_matches("demo.whl", "demo", "1.0"));
+	assert_false(cafs_pypi_filename_matches("demo-1.0.tar.bz2", "demo", "1.0"));
+	assert_false(cafs_pypi_filename_matches("demo-1.0.tar.gz", "demo", "1.0.0"));
+}
+
 static void error_table(void **state)
 {
 	struct cafs_error e;
@@ -161,6 +177,7 @@ int main(void)
 		cmocka_unit_test(domain_names),         cmocka_unit_test(repository_names),
 		cmocka_unit_test(descriptions),         cmocka_unit_test(account_ids_and_tags),
 		cmocka_unit_test(external_connections), cmocka_unit_test(error_table),
+		cmocka_unit_test(pypi_file_names),
 	};
 
 	return cmocka_run_group_tests_name("policy_names", tests, NULL, NULL);
