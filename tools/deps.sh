@@ -16,6 +16,8 @@ CAFS_DEB_PACKAGES=(
 	python3-pip-whl python3-setuptools-whl libcommons-lang3-java
 	# end-to-end clients: Maven offline with Debian's plugins, pip
 	maven libmaven-dependency-plugin-java junit4 python3-venv
+	# the benchmark's comparison file systems (tools/bench)
+	bindfs squashfuse squashfs-tools
 )
 # clients that may already come from elsewhere on the machine
 command -v npm >/dev/null 2>&1 || CAFS_DEB_PACKAGES+=(npm)
