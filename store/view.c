@@ -765,7 +765,7 @@ static void names_add(struct names *l, const char *name)
 		return;
 	}
 	l->v = nv;
-	(void)snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", name);
+	(void)snprintf(l->v[l->n++], sizeof(l->v[0]), "%.*s", (int)sizeof(l->v[0]) - 1, name);
 }
 
 struct list_ctx {
