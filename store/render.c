@@ -575,6 +575,51 @@ static int domain_xattr(struct store *s, struct sbuf *b, struct cafs_error *e)
 	return 0;
 }
 
+/*
+ * user.cafs.explain: why the next publish, ingest or retain of this package into this
+ * repository would be allowed or refused, with the setting that decides. Package groups
+ * join this chain when they exist; until then the root group allows all three.
+ */
+static int explain(struct store *s, int64_t repo, const struct store_node *n, struct sbuf *b,
+		   struct cafs_error *e)
+{
+	struct store_pkg_coord c = {.format = n->format};
+	char publish[8] = "", upstream[8] = "";
+	int64_t pkg;
+	json_t *o;
+	int r;
+
+	(void)snprintf(c.namespace_, sizeof(c.namespace_), "%s", n->namespace_);
+	(void)snprintf(c.package, sizeof(c.package), "%s", n->package);
+	r = store_pkg_find(s, repo, &c, &pkg, publish, upstream, e);
+	if (r < 0)
+		return r;
+	o = json_object();
+	for (int i = 0; i < 3; i++) {
+		static const char *const actions[] = {"PUBLISH", "EXTERNAL_UPSTREAM",
+						      "INTERNAL_UPSTREAM"};
+		const char *control = i == 0 ? publish : upstream;
+		bool blocked = r > 0 && strcmp(control, "BLOCK") == 0;
+		char reason[256];
+
+		if (r == 0)
+			(void)snprintf(reason, sizeof(reason),
+				       "no package record in '%s' yet: the package group decides "
+				       "(root group /*: ALLOW)",
+				       n->repository);
+		else
+			(void)snprintf(reason, sizeof(reason),
+				       "package origin control %s=%s in '%s'%s",
+				       i == 0 ? "publish" : "upstream", control, n->repository,
+				       blocked ? "" : "; package group /* (root): ALLOW");
+		json_object_set_new(o, actions[i],
+				    json_pack("{s:s,s:s}", "decision", blocked ? "DENY" : "ALLOW",
+					      "reason", reason));
+	}
+	sb_json(b, o);
+	return 0;
+}
+
 /* The value of attribute @name (without "user.cafs.") of @n; NotFound/ENODATA when none. */
 static int xattr_value(struct store *s, const struct store_node *n, const char *name,
 		       struct sbuf *b, struct cafs_error *e)
@@ -618,6 +663,8 @@ static int xattr_value(struct store *s, const struct store_node *n, const char *
 		char publish[8], upstream[8];
 		int64_t pkg;
 
+		if (strcmp(name, "explain") == 0)
+			return explain(s, repo, n, b, e);
 		if (strcmp(name, "package-group") == 0) {
 			sb_printf(b, "/*"); /* the root group, until package groups exist */
 			return 0;
@@ -653,6 +700,8 @@ static int xattr_value(struct store *s, const struct store_node *n, const char *
 			sb_printf(b, "%s", store_status_name((enum store_status)v.status));
 			return 0;
 		}
+		if (strcmp(name, "explain") == 0)
+			return explain(s, repo, n, b, e);
 		if (strcmp(name, "retained") == 0) {
 			sb_printf(b, "%s", v.own ? "yes" : v.repo);
 			return 0;
@@ -805,7 +854,7 @@ static const char *const *xattr_names(enum store_node_kind k)
 	static const char *const root[] = {"domain", NULL};
 	static const char *const repo[] = {"upstreams", "external-connection", "description", NULL};
 	static const char *const pkg[] = {"origin.publish", "origin.upstream", "package-group",
-					  NULL};
+					  "explain", NULL};
 	static const char *const ver[] = {"status",
 					  "revision",
 					  "origin",
@@ -816,6 +865,7 @@ static const char *const *xattr_names(enum store_node_kind k)
 					  "licenses",
 					  "dependencies",
 					  "retained",
+					  "explain",
 					  NULL};
 	static const char *const asset[] = {"size",        "hash.md5",    "hash.sha1",
 					    "hash.sha256", "hash.sha512", NULL};

@@ -110,6 +110,7 @@ C put-package-origin-configuration --domain it --repository my-repo --format pyp
 sleep 1.2
 same "only the retained version is left" "$(ls "$M/my-repo/pypi/demo" | tr '\n' ' ')" "1.0 index.html "
 t_fail "a blocked upstream version is not found" "No such file" stat "$M/my-repo/pypi/demo/2.0"
+getfattr --absolute-names --only-values -n user.cafs.explain "$M/my-repo/pypi/demo" | jq -e '.INTERNAL_UPSTREAM.decision == "DENY" and (.INTERNAL_UPSTREAM.reason | test("upstream=BLOCK")) and .PUBLISH.decision == "ALLOW"' >/dev/null && pass "explain names the deciding setting" || flunk "explain names the deciding setting" "$(getfattr --absolute-names -n user.cafs.explain "$M/my-repo/pypi/demo" 2>&1)"
 
 # --- xattrs -------------------------------------------------------------------------------------
 getfattr --absolute-names -d "$M/my-repo/pypi/demo/1.0" >"$WORK/x" 2>&1
