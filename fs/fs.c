@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The mount's lifetime and its boundaries: fs_run() validates the domain, creates the FUSE
+ * The mount's lifetime and its boundaries: fs_run() validates the domain, sets up the staging
+ * table of the write side (fs/stage.c) on the domain's tmp/ folder, creates the FUSE
  * low-level session with the ops of fs/ops.c, mounts, detaches once the mount is in place,
  * serves with libfuse's thread pool and unmounts at the end. Around it: the per-thread store
  * handles (a struct store is single-threaded, so each worker opens its own on first use and
@@ -11,6 +12,7 @@
 #include "fs/fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +85,21 @@ static int absolute(const char *what, const char *path, char **ret, struct cafs_
 	return 0;
 }
 
+/* An fd on the tmp/ folder of the domain @s opened (owned). */
+static int open_tmp_dir(struct store *s, int *ret, struct cafs_error *e)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (asprintf(&path, "%s/tmp", store_dir(s)) < 0) {
+		path = NULL;
+		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+	}
+	*ret = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*ret < 0)
+		return cafs_error_set(e, CAFS_IO, errno, "open '%s': %s", path, strerror(errno));
+	return 0;
+}
+
 /* argv for fuse_session_new(): "cafs -o <ours> [-o <theirs>] [-d]". */
 static int session_args(const struct fs_options *o, struct fuse_args *args, char **ret_opts,
 			struct cafs_error *e)
@@ -148,6 +165,7 @@ int fs_run(const struct fs_options *o, struct cafs_error *e)
 	bool foreground = o->foreground || o->debug;
 	bool have_key = false, have_handlers = false, mounted = false;
 	struct store *s = NULL;
+	int tmp_fd = -1;
 	struct timespec now;
 	struct stat st;
 	int r;
@@ -155,17 +173,26 @@ int fs_run(const struct fs_options *o, struct cafs_error *e)
 	r = store_open(o->root, o->domain, &s, e);
 	if (r < 0)
 		return r;
+	/* the staging files of the write side live beside the blobs (same file system) */
+	r = open_tmp_dir(s, &tmp_fd, e);
 	store_close(s); /* workers open their own, after the fork */
+	if (r < 0)
+		return r;
+	ctx.stage = fs_stage_new(tmp_fd);
+	if (!ctx.stage)
+		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
 	/* absolute paths: the daemon (and libfuse in the foreground too) changes to "/" */
 	r = absolute("store root", o->root, &root, e);
 	if (r < 0)
-		return r;
+		goto out;
 	r = absolute("no mount point", o->mountpoint, &mnt, e);
 	if (r < 0)
-		return r;
-	if (stat(mnt, &st) < 0 || !S_ISDIR(st.st_mode))
-		return cafs_error_set(e, CAFS_VALIDATION, ENOTDIR, "mount point '%s' is no folder",
-				      o->mountpoint);
+		goto out;
+	if (stat(mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		r = cafs_error_set(e, CAFS_VALIDATION, ENOTDIR, "mount point '%s' is no folder",
+				   o->mountpoint);
+		goto out;
+	}
 	ctx.root = root;
 	(void)clock_gettime(CLOCK_REALTIME, &now);
 	ctx.mount_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
@@ -225,6 +252,7 @@ out:
 		(void)pthread_key_delete(ctx.store_key);
 	}
 	fs_inode_table_free(ctx.inodes);
+	fs_stage_free(ctx.stage);
 	fuse_opt_free_args(&args);
 	if (log_to_syslog)
 		closelog();

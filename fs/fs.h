@@ -2,8 +2,9 @@
 #pragma once
 
 /*
- * The FUSE adapter's public face: fs_run() mounts a domain and serves it (the read side of the
- * tree of DESIGN.md §2, with the xattrs of §4), and fs_error_reply_errno() is the boundary
+ * The FUSE adapter's public face: fs_run() mounts a domain and serves it (the tree of
+ * DESIGN.md §2 with the xattrs of §4, and writing as publishing, §3 and §9), and
+ * fs_error_reply_errno() is the boundary
  * every FUSE operation ends in: a store or policy error becomes one errno, and a refusal
  * becomes one log line. Callers (tools/) never see libfuse.
  */

@@ -8,7 +8,9 @@
  * serves old cached pages for new content. Folders have identity 0, so their numbers are
  * stable for as long as their path is. Numbers 0 and 1 are never computed (1 is FUSE_ROOT_ID,
  * "/", which is always in the table); a collision with an entry for another (path, identity)
- * probes upwards, and the table, not the hash, is the truth from then on.
+ * probes upwards, and the table, not the hash, is the truth from then on. A rename through the
+ * mount (fs/names.c) gives an inode a new path and keeps its number, as the kernel's dentry
+ * keeps its inode.
  *
  * Entries live while the kernel holds lookups on them (lookup, readdirplus) and go when
  * forget brings the count to zero, so the table's size follows the kernel's inode cache.
@@ -17,6 +19,7 @@
  * across a call into the store or the kernel.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,6 +291,81 @@ void fs_inode_forget(struct fs_inode_table *t, fuse_ino_t ino, uint64_t nlookup)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Give @x the path @path (owned: taken over) and the key that goes with it. Under the lock. */
+static void repath(struct fs_inode_table *t, struct entry *x, char *path)
+{
+	struct entry **p;
+
+	for (p = &t->by_key[bucket(t, x->key)]; *p != x; p = &(*p)->next_key)
+		;
+	*p = x->next_key;
+	free(x->path);
+	x->path = path;
+	x->key = ino_key(path, x->attr.identity);
+	x->next_key = t->by_key[bucket(t, x->key)];
+	t->by_key[bucket(t, x->key)] = x;
+}
+
+/* @path lies below @dir. */
+static bool below(const char *path, const char *dir, size_t dir_len)
+{
+	return strncmp(path, dir, dir_len) == 0 && path[dir_len] == '/';
+}
+
+int fs_inode_move(struct fs_inode_table *t, const char *from, uint64_t identity, const char *to,
+		  fuse_ino_t new_parent, bool tree)
+{
+	size_t from_len = strlen(from), n = 0;
+	struct entry **moved = NULL;
+	char **paths = NULL;
+	struct entry *self;
+	int r = 0;
+
+	pthread_mutex_lock(&t->lock);
+	self = find_key(t, ino_key(from, identity), from, identity);
+	if (tree) {
+		moved = calloc(t->n_entries, sizeof(*moved));
+		paths = calloc(t->n_entries, sizeof(*paths));
+		if (!moved || !paths) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < t->n_buckets; i++)
+			for (struct entry *x = t->by_ino[i]; x; x = x->next_ino)
+				if (x->ino != FUSE_ROOT_ID && below(x->path, from, from_len))
+					moved[n++] = x;
+	}
+	/* every new path first, so that running out of memory changes nothing */
+	for (size_t i = 0; i < n; i++) {
+		if (asprintf(&paths[i], "%s%s", to, moved[i]->path + from_len) < 0) {
+			paths[i] = NULL;
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	if (self) {
+		char *p = strdup(to);
+
+		if (!p) {
+			r = -ENOMEM;
+			goto out;
+		}
+		repath(t, self, p);
+		self->parent = new_parent;
+	}
+	for (size_t i = 0; i < n; i++) {
+		repath(t, moved[i], paths[i]);
+		paths[i] = NULL;
+	}
+out:
+	pthread_mutex_unlock(&t->lock);
+	for (size_t i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(moved);
+	return r;
+}
+
 fuse_ino_t fs_inode_peek(struct fs_inode_table *t, const char *path, uint64_t identity)
 {
 	uint64_t key = ino_key(path, identity);
@@ -327,6 +405,7 @@ int fs_inode_snapshot(struct fs_inode_table *t, struct fs_inode_snap **ret, size
 			snap[n].ino = x->ino;
 			snap[n].parent = x->parent;
 			snap[n].kind = x->attr.kind;
+			snap[n].staged = x->attr.staged;
 			n++;
 		}
 	}

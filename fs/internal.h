@@ -3,15 +3,17 @@
 
 /*
  * Declarations shared by the files of fs/: the mount's context, the inode table
- * (fs/inode.c), the per-thread store handles (fs/fs.c), the operation table (fs/ops.c) and the
- * cache invalidation thread (fs/inval.c). Only fs/ sees this header, and only fs/ includes
- * <fuse_lowlevel.h>.
+ * (fs/inode.c), the per-thread store handles (fs/fs.c), the operation table and the helpers
+ * every operation uses (fs/ops.c), open files (fs/file.c), changes to names (fs/names.c), the
+ * staging table of the write side (fs/stage.c) and the cache invalidation thread
+ * (fs/inval.c). Only fs/ sees this header, and only fs/ includes <fuse_lowlevel.h>.
  */
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "store/view.h"
@@ -19,6 +21,8 @@
 struct store;
 struct cafs_error;
 struct fs_inode_table;
+struct fs_stage;
+struct fs_staged;
 
 /* How long the kernel may trust what we told it (DESIGN.md §2: never staler than this). */
 #define FS_TIMEOUT_FOLDER   1.0    /* folders and synthesized files: they change in place */
@@ -53,11 +57,17 @@ struct fs_ctx {
 	struct fs_inode_table *inodes; /* has its own lock */
 	pthread_key_t store_key;       /* struct store * of the calling worker thread */
 
+	struct fs_stage *stage; /* has its own lock */
+
 	pthread_t inval_thread;
-	bool inval_running;         /* the thread was started (main thread only) */
-	pthread_mutex_t inval_lock; /* protects inval_stop; inval_cond waits on it */
-	pthread_cond_t inval_cond;  /* CLOCK_MONOTONIC */
-	bool inval_stop;            /* protected by inval_lock */
+	bool inval_running;         /* the thread was started (before any worker exists) */
+	pthread_mutex_t inval_lock; /* protects the inval_ fields below; both conds wait on it */
+	pthread_cond_t inval_cond;  /* CLOCK_MONOTONIC; wakes the thread */
+	pthread_cond_t inval_done_cond; /* CLOCK_MONOTONIC; a poll has finished */
+	bool inval_stop;                /* protected by inval_lock */
+	bool inval_kick;                /* protected by inval_lock: poll now */
+	uint64_t inval_started;         /* protected by inval_lock: polls begun */
+	uint64_t inval_done;            /* protected by inval_lock: polls finished */
 
 	pthread_mutex_t neg_lock;                /* protects neg and neg_next */
 	struct fs_negative neg[FS_NEGATIVE_MAX]; /* recent negative lookups */
@@ -77,10 +87,11 @@ extern const struct fuse_lowlevel_ops fs_ops;
 
 /* What the table keeps of a node: enough to answer getattr for an asset without the store. */
 struct fs_attr {
-	enum store_node_kind kind;
-	uint64_t identity; /* store_node.identity: part of the inode number */
+	enum store_node_kind kind; /* a staged file is an ASSET, a staged folder an NSDIR */
+	uint64_t identity;         /* store_node.identity, or a staged file's serial */
 	uint64_t size;
 	int64_t mtime_us;
+	bool staged; /* held by this mount only (fs/stage.c), not (yet) by the store */
 };
 
 /* One inode as fs_inode_get() reports it. */
@@ -95,6 +106,7 @@ struct fs_inode_snap {
 	fuse_ino_t ino;
 	fuse_ino_t parent;
 	enum store_node_kind kind;
+	bool staged;
 	char *name; /* owned; fs_inode_snapshot_free() frees it */
 };
 
@@ -122,6 +134,14 @@ void fs_inode_forget(struct fs_inode_table *t, fuse_ino_t ino, uint64_t nlookup)
  */
 fuse_ino_t fs_inode_peek(struct fs_inode_table *t, const char *path, uint64_t identity);
 
+/*
+ * A rename: the inode showing (@from, @identity) shows (@to) from now on, as a child of
+ * @new_parent, keeping its number (the kernel moved its dentry). With @tree, also every inode
+ * below @from follows (a folder). -ENOMEM changes nothing. Thread-safe.
+ */
+int fs_inode_move(struct fs_inode_table *t, const char *from, uint64_t identity, const char *to,
+		  fuse_ino_t new_parent, bool tree);
+
 /* Every inode but the root, copied out under the lock. Owned array: fs_inode_snapshot_free(). */
 int fs_inode_snapshot(struct fs_inode_table *t, struct fs_inode_snap **ret, size_t *ret_n);
 void fs_inode_snapshot_free(struct fs_inode_snap *snap, size_t n);
@@ -139,8 +159,243 @@ int fs_inval_start(struct fs_ctx *ctx);
 void fs_inval_stop(struct fs_ctx *ctx);
 
 /*
+ * The store was changed through this mount: have the thread look at the generation now
+ * instead of at its next period. With @wait_ms > 0, also wait (at most that long) until a
+ * look that began after this call has finished, so the kernel's caches are dropped before the
+ * caller replies. Only wait where the request holds no lock of the kernel's (flush does not;
+ * a rename, unlink or setxattr does: reply first, then kick). Thread-safe.
+ */
+void fs_inval_kick(struct fs_ctx *ctx, int wait_ms);
+
+/*
  * Remember that the kernel now caches @name in @parent as absent, so that a change in the
  * store drops that negative entry too (a name published by the CLI appears at once, not
  * after FS_TIMEOUT_NEGATIVE). Best effort: the oldest are overwritten. Thread-safe.
  */
 void fs_inval_note_negative(struct fs_ctx *ctx, fuse_ino_t parent, const char *name);
+
+/*
+ * @name in @parent was made through this mount (create, mknod, mkdir, rename): the kernel
+ * holds it as present now, and dropping the "negative" entry would drop that.
+ */
+void fs_inval_forget_negative(struct fs_ctx *ctx, fuse_ino_t parent, const char *name);
+
+/* --- helpers of every operation (fs/ops.c) --- */
+
+static inline struct fs_ctx *fs_ctx_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* ENOMEM as an error. */
+int fs_oom(struct cafs_error *e);
+
+/* "@dir/@name", with "/" as the root. Owned; NULL on ENOMEM. */
+char *fs_child_path(const char *dir, const char *name);
+
+/* The last component of @path (borrowed from it). */
+const char *fs_base_name(const char *path);
+
+/* What the table knows of @ino (ESTALE when nothing); free with fs_inode_info_done(). */
+int fs_get_inode(struct fs_ctx *ctx, fuse_ino_t ino, struct fs_inode_info *ret,
+		 struct cafs_error *e);
+void fs_inode_info_done(struct fs_inode_info *i);
+
+/* The calling thread's store handle (borrowed), with the audit actor set to the caller. */
+int fs_req_store(fuse_req_t req, struct store **ret, struct cafs_error *e);
+
+/*
+ * What @path shows through this mount, staging included: a staged file (which hides what the
+ * store has at that path), else the store's node, else a staged folder. Dot paths never reach
+ * the store. @ret_node (may be NULL) is filled for store nodes only (ret_attr->staged false).
+ */
+int fs_node_at(struct fs_ctx *ctx, const char *path, struct fs_attr *ret_attr,
+	       struct store_node *ret_node, struct cafs_error *e);
+
+/* The attributes of store node @n. */
+void fs_attr_of_node(const struct store_node *n, struct fs_attr *ret);
+
+/* The stat and the reply to lookup, mknod, mkdir and create for inode @ino showing @a. */
+void fs_fill_stat(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_attr *a,
+		  struct stat *st);
+void fs_fill_entry(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_attr *a,
+		   struct fuse_entry_param *ep);
+
+/* How long the kernel may keep @a's attributes. */
+double fs_attr_timeout(const struct fs_attr *a);
+
+/*
+ * getattr of @ino: what its path shows now (an asset inode answers from the table unless a
+ * staged file hides it). @info is filled first (free it with fs_inode_info_done()).
+ */
+int fs_getattr_of(struct fs_ctx *ctx, fuse_ino_t ino, struct fs_inode_info *info, struct stat *st,
+		  double *ret_timeout, struct cafs_error *e);
+
+/* Reply @e's errno to @req, logging it once (fs_error_reply_errno()). */
+void fs_reply_error(fuse_req_t req, const char *op, const char *path, const struct cafs_error *e);
+
+/*
+ * Tell the kernel that @name in @parent may show something else now, and that @parent's own
+ * attributes changed; after the reply (a request that changed names holds the parent's lock).
+ */
+void fs_inval_name(struct fs_ctx *ctx, fuse_ino_t parent, const char *name);
+
+/*
+ * After a publish or a removal under @path: pending folders above it that the store now shows
+ * are real, so the staging table forgets them.
+ */
+void fs_settle_pending(struct fs_ctx *ctx, struct store *s, const char *path);
+
+/* --- open files (fs/file.c) and changes to names (fs/names.c) --- */
+
+void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		  struct fuse_file_info *fi);
+void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_t off,
+		     struct fuse_file_info *fi);
+void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		   struct fuse_file_info *fi);
+void fs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			   struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+			   struct fuse_file_info *fi_out, size_t len, int flags);
+
+void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		  const char *newname, unsigned int flags);
+void fs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+
+/* --- the staging table (fs/stage.c) --- */
+
+/* A path is private (DESIGN.md §3: "dot names are staging") when a component starts with '.'. */
+bool fs_path_private(const char *path);
+
+enum fs_stage_type {
+	FS_STAGE_NONE = 0,
+	FS_STAGE_FILE,
+	FS_STAGE_DIR,
+};
+
+/* What the table holds at a path. Plain value. */
+struct fs_stage_stat {
+	enum fs_stage_type type;
+	uint64_t serial; /* file: the identity of its inode */
+	uint64_t size;   /* file: its current size */
+	int64_t mtime_us;
+	bool private_;
+	bool settled; /* file: a publish was tried and nothing was written since */
+	bool copy;    /* file: began as a copy of a published file (FS_STAGE_COPY) */
+};
+
+/*
+ * An empty table whose temp files go to the folder @tmp_fd (stolen: closed by _free(), or
+ * here on ENOMEM). NULL on ENOMEM. Free with fs_stage_free() once no handle is open.
+ */
+struct fs_stage *fs_stage_new(int tmp_fd);
+void fs_stage_free(struct fs_stage *t);
+
+/* A new private temp file (O_TMPFILE, else a named file unlinked at once): owned fd, -errno. */
+int fs_stage_tmpfile(struct fs_stage *t);
+
+/* What the table holds at @path (FS_STAGE_NONE: nothing; then @ret is untouched). */
+enum fs_stage_type fs_stage_stat(struct fs_stage *t, const char *path, struct fs_stage_stat *ret);
+
+/* Something is staged below folder @dir. */
+bool fs_stage_has_children(struct fs_stage *t, const char *dir);
+
+/*
+ * Call @cb for every entry that is a direct child of @dir, under the table's lock (@cb must
+ * not call back into the table). @cb returns 0 to go on, 1 to stop, or -errno to fail.
+ */
+int fs_stage_list(struct fs_stage *t, const char *dir,
+		  int (*cb)(void *arg, const char *name, const struct fs_stage_stat *st),
+		  void *arg);
+
+#define FS_STAGE_EXCL  (1u << 0) /* fail with -EEXIST when @path is staged already */
+#define FS_STAGE_TRUNC (1u << 1) /* truncate a file staged already */
+#define FS_STAGE_OPEN  (1u << 2) /* the reference in *ret is an open handle */
+#define FS_STAGE_COPY  (1u << 3) /* a new entry holds a published file's bytes (no O_TRUNC) */
+
+/*
+ * Stage a file at @path with the bytes of @fd (stolen; closed when an entry exists already,
+ * which is then taken instead). @fd -1: take an existing entry only (-ENOENT when none).
+ * Returns 1 for a new entry, 0 for an existing one, -EEXIST, -EISDIR (a folder is staged
+ * there) or -ENOMEM. FS_STAGE_TRUNC also ends FS_STAGE_COPY. With @ret not NULL, *@ret is the file
+ * with one reference, to give back with fs_staged_close() when FS_STAGE_OPEN counted it as an open
+ * handle, else with fs_staged_unref().
+ */
+int fs_stage_file_add(struct fs_stage *t, const char *path, int fd, unsigned flags,
+		      struct fs_staged **ret);
+
+/*
+ * @st began as a copy of a published file and was not truncated at an open since: its size
+ * cannot change by truncation (the bytes of a published file change only by writing anew).
+ */
+bool fs_staged_copy(struct fs_stage *t, struct fs_staged *st);
+
+/* Give back a reference taken without FS_STAGE_OPEN. */
+void fs_staged_unref(struct fs_stage *t, struct fs_staged *st);
+
+/* The file's temp file (borrowed; valid while the caller holds the file). Positional I/O only. */
+int fs_staged_fd(const struct fs_staged *st);
+uint64_t fs_staged_serial(const struct fs_staged *st);
+
+/* Its bytes changed (a write, a truncate, a copy): the next flush publishes. */
+void fs_staged_changed(struct fs_stage *t, struct fs_staged *st);
+void fs_staged_set_mtime(struct fs_stage *t, struct fs_staged *st, int64_t mtime_us);
+
+/*
+ * An open handle of @st closes. When it was the last and the file is not private, the file
+ * leaves the table (published, refused or never written: the store tells from now on) and
+ * *@ret_dropped is its path (owned), returning 1. Returns 0, or -ENOMEM (dropped, no path).
+ */
+int fs_staged_close(struct fs_stage *t, struct fs_staged *st, char **ret_dropped);
+
+/*
+ * Flush: when @st is not private and changed since its last successful publish, call
+ * @publish(@arg, path, fd) with its current path and its fd at offset 0; serialized per file.
+ * Returns 1 (published), 0 (nothing to do) or @publish's negative errno (a refusal, which
+ * leaves the file due, so that the next flush reports it again).
+ */
+int fs_staged_flush(struct fs_stage *t, struct fs_staged *st,
+		    int (*publish)(void *arg, const char *path, int fd), void *arg);
+
+/* Unstage the file at @path (open handles keep their bytes): 0, -ENOENT, -EISDIR. */
+int fs_stage_unlink(struct fs_stage *t, const char *path);
+
+/* Stage folder @path: 0, -EEXIST (anything staged there), -ENOMEM. */
+int fs_stage_mkdir(struct fs_stage *t, const char *path);
+
+/* Unstage folder @path: 0, -ENOENT, -ENOTDIR, -ENOTEMPTY (something staged below). */
+int fs_stage_rmdir(struct fs_stage *t, const char *path);
+
+/*
+ * Rename staged @from (a file, or a folder with everything below) to @to, replacing a staged
+ * file, or an empty staged folder, there unless @noreplace (-EEXIST). -ENOENT, -EISDIR,
+ * -ENOTDIR, -ENOTEMPTY, -EINVAL (a folder into itself), -ENOMEM (nothing changed).
+ */
+int fs_stage_move(struct fs_stage *t, const char *from, const char *to, bool noreplace);
+
+/* One file of a staged tree: its path relative to the tree and one reference to it. */
+struct fs_stage_item {
+	char *rel;
+	struct fs_staged *st;
+};
+
+/*
+ * The files staged below folder @dir, dot names inside it left out (they stay private), by
+ * folder and then name, so that each folder's files are consecutive. Owned array:
+ * fs_stage_items_free().
+ */
+int fs_stage_collect(struct fs_stage *t, const char *dir, struct fs_stage_item **ret,
+		     size_t *ret_n);
+void fs_stage_items_free(struct fs_stage *t, struct fs_stage_item *items, size_t n);
+
+/* Unstage @dir and everything below it. */
+void fs_stage_remove_tree(struct fs_stage *t, const char *dir);

@@ -3,15 +3,16 @@
  * Cache invalidation: how a change made elsewhere (a `cafs` command, another mount, a publish
  * through this one) reaches the kernel's caches sooner than the timeouts would.
  *
- * A thread with its own store handle polls store_view_generation() every FS_INVAL_PERIOD_MS.
- * When the number moves, it copies the inode table (under its lock) and then, without any
- * lock held, tells the kernel:
+ * A thread with its own store handle polls store_view_generation() every FS_INVAL_PERIOD_MS,
+ * and at once when a write through this mount kicks it (fs_inval_kick()). When the number
+ * moves, it copies the inode table (under its lock) and then, without any lock held, tells
+ * the kernel:
  *   - folders and synthesized files: drop attributes and cached pages
  *     (fuse_lowlevel_notify_inval_inode), so sizes, listings and index pages are fetched anew;
  *   - assets and synthesized files: drop the name (fuse_lowlevel_notify_inval_entry), so the
  *     next access looks it up again and meets the new inode number if the bytes changed or
  *     ENOENT if the asset went. An asset's own cached pages stay valid: its inode number is
- *     tied to its bytes;
+ *     tied to its bytes. Staged files (fs/stage.c) are left to the write side;
  *   - names recently answered as absent (negative entries): drop them, so that what was just
  *     published appears at once.
  * Notifications may block on kernel locks held by requests in flight, which only the worker
@@ -60,6 +61,20 @@ void fs_inval_note_negative(struct fs_ctx *ctx, fuse_ino_t parent, const char *n
 	pthread_mutex_unlock(&ctx->neg_lock);
 }
 
+void fs_inval_forget_negative(struct fs_ctx *ctx, fuse_ino_t parent, const char *name)
+{
+	pthread_mutex_lock(&ctx->neg_lock);
+	for (size_t i = 0; i < FS_NEGATIVE_MAX; i++) {
+		struct fs_negative *x = &ctx->neg[i];
+
+		if (x->name && x->parent == parent && strcmp(x->name, name) == 0) {
+			free(x->name);
+			x->name = NULL;
+		}
+	}
+	pthread_mutex_unlock(&ctx->neg_lock);
+}
+
 /* Take the negative names still cached (emptying the ring); *@ret is owned, as its names. */
 static size_t take_negatives(struct fs_ctx *ctx, struct fs_negative *ret)
 {
@@ -102,7 +117,12 @@ static void invalidate_all(struct fs_ctx *ctx)
 	for (size_t i = 0; i < n; i++) {
 		if (is_folder(snap[i].kind) || snap[i].kind == STORE_NODE_SYNTH)
 			(void)fuse_lowlevel_notify_inval_inode(ctx->se, snap[i].ino, 0, 0);
-		if (!is_folder(snap[i].kind))
+		/*
+		 * Staged files are this mount's own: the write side tells the kernel when their
+		 * names change. A file published under another path keeps its name for its short
+		 * entry timeout, so that a chmod right after close (install) still finds it.
+		 */
+		if (!is_folder(snap[i].kind) && !snap[i].staged)
 			(void)fuse_lowlevel_notify_inval_entry(ctx->se, snap[i].parent,
 							       snap[i].name, strlen(snap[i].name));
 	}
@@ -131,6 +151,16 @@ static void poll_once(struct fs_ctx *ctx, struct store **s, uint64_t *last, bool
 	*have_last = true;
 }
 
+/* CLOCK_MONOTONIC now + @ms. */
+static void deadline(struct timespec *ts, long ms)
+{
+	(void)clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	ts->tv_sec += ts->tv_nsec / 1000000000L;
+	ts->tv_nsec %= 1000000000L;
+}
+
 static void *inval_main(void *arg)
 {
 	struct fs_ctx *ctx = arg;
@@ -142,15 +172,16 @@ static void *inval_main(void *arg)
 	while (!ctx->inval_stop) {
 		struct timespec ts;
 
+		ctx->inval_kick = false;
+		ctx->inval_started++;
 		pthread_mutex_unlock(&ctx->inval_lock);
 		poll_once(ctx, &s, &last, &have_last, &failing);
 		pthread_mutex_lock(&ctx->inval_lock);
+		ctx->inval_done++;
+		pthread_cond_broadcast(&ctx->inval_done_cond);
 
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += FS_INVAL_PERIOD_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		while (!ctx->inval_stop &&
+		deadline(&ts, FS_INVAL_PERIOD_MS);
+		while (!ctx->inval_stop && !ctx->inval_kick &&
 		       pthread_cond_timedwait(&ctx->inval_cond, &ctx->inval_lock, &ts) != ETIMEDOUT)
 			;
 	}
@@ -166,6 +197,8 @@ int fs_inval_start(struct fs_ctx *ctx)
 	int r;
 
 	ctx->inval_stop = false;
+	ctx->inval_kick = false;
+	ctx->inval_started = ctx->inval_done = 0;
 	r = pthread_mutex_init(&ctx->inval_lock, NULL);
 	if (r != 0)
 		return -r;
@@ -174,6 +207,11 @@ int fs_inval_start(struct fs_ctx *ctx)
 		r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		if (r == 0)
 			r = pthread_cond_init(&ctx->inval_cond, &ca);
+		if (r == 0) {
+			r = pthread_cond_init(&ctx->inval_done_cond, &ca);
+			if (r != 0)
+				(void)pthread_cond_destroy(&ctx->inval_cond);
+		}
 		(void)pthread_condattr_destroy(&ca);
 	}
 	if (r != 0) {
@@ -193,6 +231,7 @@ int fs_inval_start(struct fs_ctx *ctx)
 	r = pthread_create(&ctx->inval_thread, NULL, inval_main, ctx);
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
+		(void)pthread_cond_destroy(&ctx->inval_done_cond);
 		(void)pthread_cond_destroy(&ctx->inval_cond);
 		(void)pthread_mutex_destroy(&ctx->inval_lock);
 		return -r;
@@ -208,8 +247,10 @@ void fs_inval_stop(struct fs_ctx *ctx)
 	pthread_mutex_lock(&ctx->inval_lock);
 	ctx->inval_stop = true;
 	pthread_cond_signal(&ctx->inval_cond);
+	pthread_cond_broadcast(&ctx->inval_done_cond);
 	pthread_mutex_unlock(&ctx->inval_lock);
 	(void)pthread_join(ctx->inval_thread, NULL);
+	(void)pthread_cond_destroy(&ctx->inval_done_cond);
 	(void)pthread_cond_destroy(&ctx->inval_cond);
 	(void)pthread_mutex_destroy(&ctx->inval_lock);
 	ctx->inval_running = false;
@@ -217,4 +258,24 @@ void fs_inval_stop(struct fs_ctx *ctx)
 		free(ctx->neg[i].name);
 		ctx->neg[i].name = NULL;
 	}
+}
+
+void fs_inval_kick(struct fs_ctx *ctx, int wait_ms)
+{
+	struct timespec ts;
+	uint64_t want;
+
+	if (!ctx->inval_running)
+		return;
+	deadline(&ts, wait_ms);
+	pthread_mutex_lock(&ctx->inval_lock);
+	/* a look already under way may have read the generation before our change */
+	want = ctx->inval_started + 1;
+	ctx->inval_kick = true;
+	pthread_cond_signal(&ctx->inval_cond);
+	while (wait_ms > 0 && !ctx->inval_stop && ctx->inval_done < want)
+		if (pthread_cond_timedwait(&ctx->inval_done_cond, &ctx->inval_lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&ctx->inval_lock);
 }

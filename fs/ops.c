@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The FUSE low-level operations: a thin adapter in the manner of squashfuse's ll.c. Each op
- * turns an inode into a path (fs/inode.c), asks the client view (store/view.h) through the
- * calling thread's store handle, and replies once; every error reply goes through
+ * turns an inode into a path (fs/inode.c), asks the client view (store/view.h, store/write.h)
+ * through the calling thread's store handle, and replies once; every error reply goes through
  * fs_error_reply_errno(), which logs it and maps it to the errno of DESIGN.md §5. No SQL, no
- * JSON, no policy here.
+ * JSON, no policy here. This file has the helpers every op uses, names and attributes,
+ * folders, extended attributes and the operation table; open files are in fs/file.c and
+ * changes to names in fs/names.c.
  *
- * What the kernel is told: folders are 0555 directories, files 0444 regular files with their
- * exact size, everything owned by the mounting user. Folders and synthesized files are
- * trusted for FS_TIMEOUT_FOLDER; assets for FS_TIMEOUT_ASSET, which is safe because an
- * asset's inode number changes whenever its bytes could (fs/inode.c), and its page cache is
- * kept across opens for the same reason. Names that are not there are cached as negative
- * entries for FS_TIMEOUT_NEGATIVE.
+ * What the kernel is told: folders are 0755 directories, published files 0444 regular files
+ * with their exact size, files being written 0644, everything owned by the mounting user.
+ * Folders and synthesized files are trusted for FS_TIMEOUT_FOLDER; assets for
+ * FS_TIMEOUT_ASSET, which is safe because an asset's inode number changes whenever its bytes
+ * could (fs/inode.c), and its page cache is kept across opens for the same reason. Names that
+ * are not there are cached as negative entries for FS_TIMEOUT_NEGATIVE.
  *
- * This is the read side. Writing is publishing (DESIGN.md §3) and comes later: until then
- * every operation that would change the tree answers EROFS, and setxattr absorbs foreign
- * user.* names so that cp -a and rsync -X do not fail on them.
+ * Writing is publishing (DESIGN.md §3): what this mount holds and the store does not yet (files
+ * being written, dot-named work in progress, folders mkdir accepted) is in the staging table
+ * (fs/stage.c), and every lookup, getattr and listing shows it merged over the store's view: a
+ * staged file hides what the store has at its path, a staged folder shows where the store has
+ * nothing. Dot paths never reach the store.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,13 +36,7 @@
 #include "policy/common.h"
 #include "store/store.h"
 #include "store/view.h"
-
-/* An open file: an fd on the asset's blob, or the bytes of a synthesized file. */
-struct fs_handle {
-	int fd;     /* asset: owned; -1 for a synthesized file */
-	char *data; /* synthesized: owned bytes, rendered at open */
-	size_t len;
-};
+#include "store/write.h"
 
 /* One entry of an open folder. */
 struct fs_dirent {
@@ -52,46 +50,61 @@ struct fs_dir {
 	char *path; /* owned */
 	fuse_ino_t ino;
 	size_t n, cap;
-	struct fs_dirent *ents; /* owned; [0] ".", [1] "..", then the listing in store order */
+	struct fs_dirent *ents; /* owned; [0] ".", [1] "..", the store's listing, staged names */
 };
-
-static struct fs_ctx *ctx_of(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
 
 static bool is_file(enum store_node_kind k)
 {
 	return k == STORE_NODE_ASSET || k == STORE_NODE_SYNTH;
 }
 
-static double timeout_of(enum store_node_kind k)
+double fs_attr_timeout(const struct fs_attr *a)
 {
-	return k == STORE_NODE_ASSET ? FS_TIMEOUT_ASSET : FS_TIMEOUT_FOLDER;
+	if (a->staged)
+		/* its size moves with every write: ask each time */
+		return a->kind == STORE_NODE_ASSET ? 0.0 : FS_TIMEOUT_FOLDER;
+	return a->kind == STORE_NODE_ASSET ? FS_TIMEOUT_ASSET : FS_TIMEOUT_FOLDER;
 }
 
-static void attr_of_node(const struct store_node *n, struct fs_attr *ret)
+static double entry_timeout(const struct fs_attr *a)
+{
+	return a->kind == STORE_NODE_ASSET && !a->staged ? FS_TIMEOUT_ASSET : FS_TIMEOUT_FOLDER;
+}
+
+void fs_attr_of_node(const struct store_node *n, struct fs_attr *ret)
 {
 	ret->kind = n->kind;
 	ret->identity = n->identity;
 	ret->size = is_file(n->kind) ? n->size : 0;
 	ret->mtime_us = n->mtime_us;
+	ret->staged = false;
 }
 
-static void fill_stat(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_attr *a,
-		      struct stat *st)
+static void attr_of_stage(const struct fs_stage_stat *ss, struct fs_attr *ret)
+{
+	bool file = ss->type == FS_STAGE_FILE;
+
+	ret->kind = file ? STORE_NODE_ASSET : STORE_NODE_NSDIR;
+	ret->identity = file ? ss->serial : 0; /* a pending folder keeps its number once real */
+	ret->size = file ? ss->size : 0;
+	ret->mtime_us = ss->mtime_us;
+	ret->staged = true;
+}
+
+void fs_fill_stat(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_attr *a,
+		  struct stat *st)
 {
 	int64_t mtime_us;
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
 	if (is_file(a->kind)) {
-		st->st_mode = S_IFREG | 0444;
+		st->st_mode = S_IFREG | (a->staged ? 0644 : 0444);
 		st->st_nlink = 1;
 		st->st_size = (off_t)a->size;
 		st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
 	} else {
-		st->st_mode = S_IFDIR | 0555;
+		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
 	}
 	st->st_uid = ctx->uid;
@@ -105,23 +118,22 @@ static void fill_stat(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_
 	st->st_ctim = st->st_mtim;
 }
 
-static void fill_entry(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_attr *a,
-		       struct fuse_entry_param *ep)
+void fs_fill_entry(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_attr *a,
+		   struct fuse_entry_param *ep)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->ino = ino;
-	fill_stat(ctx, ino, a, &ep->attr);
-	ep->attr_timeout = timeout_of(a->kind);
-	ep->entry_timeout = timeout_of(a->kind);
+	fs_fill_stat(ctx, ino, a, &ep->attr);
+	ep->attr_timeout = fs_attr_timeout(a);
+	ep->entry_timeout = entry_timeout(a);
 }
 
-static int oom(struct cafs_error *e)
+int fs_oom(struct cafs_error *e)
 {
 	return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
 }
 
-/* "@dir/@name", with "/" as the root. Owned; NULL on ENOMEM. */
-static char *child_path(const char *dir, const char *name)
+char *fs_child_path(const char *dir, const char *name)
 {
 	size_t a = strlen(dir), b = strlen(name);
 	bool root = a == 1 && dir[0] == '/';
@@ -140,49 +152,118 @@ static char *child_path(const char *dir, const char *name)
 	return p;
 }
 
-static void inode_info_done(struct fs_inode_info *i)
+const char *fs_base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+void fs_inode_info_done(struct fs_inode_info *i)
 {
 	free(i->path);
 	i->path = NULL;
 }
 
-static int get_inode(struct fs_ctx *ctx, fuse_ino_t ino, struct fs_inode_info *ret,
-		     struct cafs_error *e)
+int fs_get_inode(struct fs_ctx *ctx, fuse_ino_t ino, struct fs_inode_info *ret,
+		 struct cafs_error *e)
 {
 	int r = fs_inode_get(ctx->inodes, ino, ret);
 
 	if (r == -ENOMEM)
-		return oom(e);
+		return fs_oom(e);
 	if (r < 0)
 		return cafs_error_set(e, CAFS_INTERNAL, ESTALE, "unknown inode %" PRIu64,
 				      (uint64_t)ino);
 	return 0;
 }
 
-/* Resolve @path with the calling thread's store; *@ret_s is that (borrowed) handle. */
-static int resolve(struct fs_ctx *ctx, const char *path, struct store **ret_s,
-		   struct store_node *ret, struct cafs_error *e)
+/* Resolve @path with the calling thread's store. */
+static int resolve(struct fs_ctx *ctx, const char *path, struct store_node *ret,
+		   struct cafs_error *e)
 {
-	int r = fs_thread_store(ctx, ret_s, e);
+	struct store *s;
+	int r = fs_thread_store(ctx, &s, e);
 
 	if (r < 0)
 		return r;
-	return store_view_resolve(*ret_s, path, ret, e);
+	return store_view_resolve(s, path, ret, e);
 }
 
-/* Audit rows written on behalf of a request name its caller. */
-static void set_actor(fuse_req_t req, struct store *s)
+int fs_req_store(fuse_req_t req, struct store **ret, struct cafs_error *e)
 {
 	char who[32];
+	int r = fs_thread_store(fs_ctx_of(req), ret, e);
 
+	if (r < 0)
+		return r;
+	/* audit rows written on behalf of a request name its caller */
 	(void)snprintf(who, sizeof(who), "uid:%u", (unsigned)fuse_req_ctx(req)->uid);
-	store_set_actor(s, who);
+	store_set_actor(*ret, who);
+	return 0;
 }
 
-static void reply_error(fuse_req_t req, const char *op, const char *path,
-			const struct cafs_error *e)
+int fs_node_at(struct fs_ctx *ctx, const char *path, struct fs_attr *ret_attr,
+	       struct store_node *ret_node, struct cafs_error *e)
+{
+	struct fs_stage_stat ss;
+	enum fs_stage_type type = fs_stage_stat(ctx->stage, path, &ss);
+	struct store_node *n = ret_node;
+	int r;
+
+	if (type == FS_STAGE_FILE || (type == FS_STAGE_DIR && ss.private_)) {
+		attr_of_stage(&ss, ret_attr);
+		return 0;
+	}
+	if (fs_path_private(path))
+		return cafs_error_set(e, CAFS_NOT_FOUND, 0, "nothing staged at '%s'", path);
+	if (!n) {
+		n = malloc(sizeof(*n)); /* a few KiB: not on a worker's stack */
+		if (!n)
+			return fs_oom(e);
+	}
+	r = resolve(ctx, path, n, e);
+	if (r == 0)
+		fs_attr_of_node(n, ret_attr);
+	if (n != ret_node)
+		free(n);
+	if (r < 0 && type == FS_STAGE_DIR) {
+		/* a pending folder: nothing published below it yet */
+		attr_of_stage(&ss, ret_attr);
+		return 0;
+	}
+	return r;
+}
+
+void fs_reply_error(fuse_req_t req, const char *op, const char *path, const struct cafs_error *e)
 {
 	fuse_reply_err(req, fs_error_reply_errno(op, path, e));
+}
+
+void fs_inval_name(struct fs_ctx *ctx, fuse_ino_t parent, const char *name)
+{
+	if (name)
+		(void)fuse_lowlevel_notify_inval_entry(ctx->se, parent, name, strlen(name));
+	(void)fuse_lowlevel_notify_inval_inode(ctx->se, parent, 0, 0);
+}
+
+void fs_settle_pending(struct fs_ctx *ctx, struct store *s, const char *path)
+{
+	_cleanup_free_ char *p = strdup(path);
+	_cleanup_free_ struct store_node *n = malloc(sizeof(*n));
+	struct fs_stage_stat ss;
+	struct cafs_error e;
+	char *slash;
+
+	if (!p || !n)
+		return; /* they stay pending: the store's folder shows first anyway */
+	while ((slash = strrchr(p, '/')) && slash != p) {
+		*slash = '\0';
+		if (fs_stage_stat(ctx->stage, p, &ss) != FS_STAGE_DIR || ss.private_)
+			continue;
+		if (store_view_resolve(s, p, n, &e) == 0)
+			(void)fs_stage_rmdir(ctx->stage, p); /* fails while more is staged below */
+	}
 }
 
 /* --- session --- */
@@ -196,6 +277,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_MOVE;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
+	/* O_TRUNC arrives with the open (it starts a staging file) instead of as a setattr */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* writes reach us as they happen: no kernel write-back cache to flush at close */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	/* no lookup of "." and ".." by inode: the table only knows what the kernel holds */
 	conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
 }
@@ -205,27 +291,24 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 static int do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     struct fuse_entry_param *ep, char **ret_path, struct cafs_error *e)
 {
-	struct fs_ctx *ctx = ctx_of(req);
-	_cleanup_(inode_info_done) struct fs_inode_info dir = {0};
-	struct store *s;
-	struct store_node n;
+	struct fs_ctx *ctx = fs_ctx_of(req);
+	_cleanup_(fs_inode_info_done) struct fs_inode_info dir = {0};
 	struct fs_attr a;
 	fuse_ino_t ino;
 	int r;
 
-	r = get_inode(ctx, parent, &dir, e);
+	r = fs_get_inode(ctx, parent, &dir, e);
 	if (r < 0)
 		return r;
-	*ret_path = child_path(dir.path, name);
+	*ret_path = fs_child_path(dir.path, name);
 	if (!*ret_path)
-		return oom(e);
-	r = resolve(ctx, *ret_path, &s, &n, e);
+		return fs_oom(e);
+	r = fs_node_at(ctx, *ret_path, &a, NULL, e);
 	if (r < 0)
 		return r;
-	attr_of_node(&n, &a);
 	if (fs_inode_ref(ctx->inodes, *ret_path, parent, &a, &ino) < 0)
-		return oom(e);
-	fill_entry(ctx, ino, &a, ep);
+		return fs_oom(e);
+	fs_fill_entry(ctx, ino, &a, ep);
 	return 0;
 }
 
@@ -238,7 +321,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (do_lookup(req, parent, name, &ep, &path, &e) == 0) {
 		if (fuse_reply_entry(req, &ep) != 0)
-			fs_inode_forget(ctx_of(req)->inodes, ep.ino,
+			fs_inode_forget(fs_ctx_of(req)->inodes, ep.ino,
 					1); /* the kernel did not take it */
 		return;
 	}
@@ -247,7 +330,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		/* a negative entry: the kernel need not ask again for a while */
 		memset(&ep, 0, sizeof(ep));
 		ep.entry_timeout = FS_TIMEOUT_NEGATIVE;
-		fs_inval_note_negative(ctx_of(req), parent, name);
+		fs_inval_note_negative(fs_ctx_of(req), parent, name);
 		fuse_reply_entry(req, &ep);
 		return;
 	}
@@ -256,69 +339,69 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	fs_inode_forget(ctx_of(req)->inodes, ino, nlookup);
+	fs_inode_forget(fs_ctx_of(req)->inodes, ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-	struct fs_ctx *ctx = ctx_of(req);
+	struct fs_ctx *ctx = fs_ctx_of(req);
 
 	for (size_t i = 0; i < count; i++)
 		fs_inode_forget(ctx->inodes, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
-static int do_getattr(fuse_req_t req, fuse_ino_t ino, struct fs_inode_info *info, struct stat *st,
-		      double *ret_timeout, struct cafs_error *e)
+int fs_getattr_of(struct fs_ctx *ctx, fuse_ino_t ino, struct fs_inode_info *info, struct stat *st,
+		  double *ret_timeout, struct cafs_error *e)
 {
-	struct fs_ctx *ctx = ctx_of(req);
-	struct store *s;
-	struct store_node n;
+	struct fs_stage_stat ss;
 	struct fs_attr a;
 	int r;
 
-	r = get_inode(ctx, ino, info, e);
+	r = fs_get_inode(ctx, ino, info, e);
 	if (r < 0)
 		return r;
-	if (info->attr.kind == STORE_NODE_ASSET) {
+	if (info->attr.kind == STORE_NODE_ASSET && !info->attr.staged &&
+	    fs_stage_stat(ctx->stage, info->path, &ss) != FS_STAGE_FILE) {
 		/*
 		 * An asset inode stands for fixed bytes; what the table kept is the truth even
 		 * when the path shows other bytes by now (like an unlinked, still open file).
+		 * Only a file being written over it right now (O_TRUNC) shows instead.
 		 */
 		a = info->attr;
 	} else {
-		r = resolve(ctx, info->path, &s, &n, e);
+		r = fs_node_at(ctx, info->path, &a, NULL, e);
 		if (r < 0)
 			return r;
-		attr_of_node(&n, &a);
 	}
-	fill_stat(ctx, ino, &a, st);
-	*ret_timeout = timeout_of(a.kind);
+	fs_fill_stat(ctx, ino, &a, st);
+	*ret_timeout = fs_attr_timeout(&a);
 	return 0;
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	_cleanup_(inode_info_done) struct fs_inode_info info = {0};
+	_cleanup_(fs_inode_info_done) struct fs_inode_info info = {0};
 	struct cafs_error e;
 	struct stat st;
 	double timeout;
 
-	if (do_getattr(req, ino, &info, &st, &timeout, &e) < 0)
-		reply_error(req, "getattr", info.path, &e);
+	if (fs_getattr_of(fs_ctx_of(req), ino, &info, &st, &timeout, &e) < 0)
+		fs_reply_error(req, "getattr", info.path, &e);
 	else
 		fuse_reply_attr(req, &st, timeout);
 }
 
+/* The store's file system: what is free there is what a publish can use. */
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct statvfs st = {
-		.f_bsize = 4096,
-		.f_frsize = 4096,
-		.f_namemax = 255,
-	};
+	struct statvfs st;
 
+	if (statvfs(fs_ctx_of(req)->root, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	st.f_namemax = 255;
+	st.f_flag = 0;
 	fuse_reply_statfs(req, &st);
 }
 
@@ -364,55 +447,82 @@ static int collect_entry(void *ctx, const char *name, const struct store_node *c
 {
 	struct fs_attr a;
 
-	attr_of_node(child, &a);
+	fs_attr_of_node(child, &a);
 	return dir_add(ctx, name, &a, 0);
+}
+
+/* A staged name joins the listing; a staged file hides the store's file of that name. */
+static int merge_staged(void *arg, const char *name, const struct fs_stage_stat *ss)
+{
+	struct fs_dir *d = arg;
+	struct fs_attr a;
+
+	if (ss->type == FS_STAGE_FILE && !ss->private_ && ss->settled)
+		return 0; /* published or refused, only waiting for its release */
+	attr_of_stage(ss, &a);
+	for (size_t i = 2; i < d->n; i++) {
+		if (strcmp(d->ents[i].name, name) == 0) {
+			if (ss->type == FS_STAGE_FILE)
+				d->ents[i].attr = a;
+			return 0;
+		}
+	}
+	return dir_add(d, name, &a, 0);
 }
 
 static int do_opendir(fuse_req_t req, fuse_ino_t ino, struct fs_inode_info *info,
 		      struct fs_dir **ret, struct cafs_error *e)
 {
-	struct fs_ctx *ctx = ctx_of(req);
+	struct fs_ctx *ctx = fs_ctx_of(req);
 	_cleanup_(dir_freep) struct fs_dir *d = NULL;
+	_cleanup_free_ struct store_node *n = malloc(sizeof(*n));
 	struct fs_attr self, up = {.kind = STORE_NODE_ROOT};
 	struct store *s;
-	struct store_node n;
 	int r;
 
-	r = get_inode(ctx, ino, info, e);
+	if (!n)
+		return fs_oom(e);
+	r = fs_get_inode(ctx, ino, info, e);
 	if (r < 0)
 		return r;
-	r = resolve(ctx, info->path, &s, &n, e);
+	r = fs_node_at(ctx, info->path, &self, n, e);
 	if (r < 0)
 		return r;
-	if (is_file(n.kind))
+	if (is_file(self.kind))
 		return cafs_error_set(e, CAFS_VALIDATION, ENOTDIR, "'%s' is no folder", info->path);
 	d = calloc(1, sizeof(*d));
 	if (!d)
-		return oom(e);
+		return fs_oom(e);
 	d->path = strdup(info->path);
 	if (!d->path)
-		return oom(e);
+		return fs_oom(e);
 	d->ino = ino;
-	attr_of_node(&n, &self);
 	if (dir_add(d, ".", &self, ino) < 0 || dir_add(d, "..", &up, info->parent) < 0)
-		return oom(e);
-	r = store_view_readdir(s, &n, collect_entry, d, e);
-	if (r == -ENOMEM)
-		return oom(e); /* from collect_entry, which leaves @e alone */
-	if (r < 0)
-		return r;
+		return fs_oom(e);
+	if (!self.staged) {
+		r = fs_thread_store(ctx, &s, e);
+		if (r < 0)
+			return r;
+		r = store_view_readdir(s, n, collect_entry, d, e);
+		if (r == -ENOMEM)
+			return fs_oom(e); /* from collect_entry, which leaves @e alone */
+		if (r < 0)
+			return r;
+	}
+	if (fs_stage_list(ctx->stage, info->path, merge_staged, d) < 0)
+		return fs_oom(e);
 	*ret = steal_ptr(&d);
 	return 0;
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	_cleanup_(inode_info_done) struct fs_inode_info info = {0};
+	_cleanup_(fs_inode_info_done) struct fs_inode_info info = {0};
 	struct fs_dir *d = NULL;
 	struct cafs_error e;
 
 	if (do_opendir(req, ino, &info, &d, &e) < 0) {
-		reply_error(req, "opendir", info.path, &e);
+		fs_reply_error(req, "opendir", info.path, &e);
 		return;
 	}
 	fi->fh = (uintptr_t)d;
@@ -427,22 +537,22 @@ static fuse_ino_t dirent_ino(struct fs_ctx *ctx, const struct fs_dir *d, size_t 
 
 	if (d->ents[i].ino)
 		return d->ents[i].ino;
-	path = child_path(d->path, d->ents[i].name);
+	path = fs_child_path(d->path, d->ents[i].name);
 	return path ? fs_inode_peek(ctx->inodes, path, d->ents[i].attr.identity) : 0;
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	struct fs_ctx *ctx = ctx_of(req);
+	struct fs_ctx *ctx = fs_ctx_of(req);
 	const struct fs_dir *d = (const struct fs_dir *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = malloc(size);
 	struct cafs_error e;
 	size_t pos = 0;
 
 	if (!buf) {
-		oom(&e);
-		reply_error(req, "readdir", d->path, &e);
+		fs_oom(&e);
+		fs_reply_error(req, "readdir", d->path, &e);
 		return;
 	}
 	for (size_t i = off > 0 ? (size_t)off : 0; i < d->n; i++) {
@@ -468,7 +578,7 @@ static void uncount(struct fs_ctx *ctx, const struct fs_dir *d, size_t start, si
 
 		if (d->ents[i].ino)
 			continue; /* "." and "..": never counted */
-		path = child_path(d->path, d->ents[i].name);
+		path = fs_child_path(d->path, d->ents[i].name);
 		if (path)
 			fs_inode_forget(ctx->inodes,
 					fs_inode_peek(ctx->inodes, path, d->ents[i].attr.identity),
@@ -484,7 +594,7 @@ static void uncount(struct fs_ctx *ctx, const struct fs_dir *d, size_t start, si
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	struct fs_ctx *ctx = ctx_of(req);
+	struct fs_ctx *ctx = fs_ctx_of(req);
 	const struct fs_dir *d = (const struct fs_dir *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = malloc(size);
 	size_t start = off > 0 ? (size_t)off : 0, end = start;
@@ -492,8 +602,8 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	size_t pos = 0;
 
 	if (!buf) {
-		oom(&e);
-		reply_error(req, "readdirplus", d->path, &e);
+		fs_oom(&e);
+		fs_reply_error(req, "readdirplus", d->path, &e);
 		return;
 	}
 	for (size_t i = start; i < d->n; i++) {
@@ -507,20 +617,20 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 			break;
 		if (de->ino) {
 			memset(&ep, 0, sizeof(ep));
-			fill_stat(ctx, de->ino, &de->attr, &ep.attr);
+			fs_fill_stat(ctx, de->ino, &de->attr, &ep.attr);
 		} else {
-			_cleanup_free_ char *path = child_path(d->path, de->name);
+			_cleanup_free_ char *path = fs_child_path(d->path, de->name);
 			fuse_ino_t child;
 
 			if (!path ||
 			    fs_inode_ref(ctx->inodes, path, d->ino, &de->attr, &child) < 0) {
 				if (pos > 0)
 					break; /* send what we have; the kernel asks again */
-				oom(&e);
-				reply_error(req, "readdirplus", d->path, &e);
+				fs_oom(&e);
+				fs_reply_error(req, "readdirplus", d->path, &e);
 				return;
 			}
-			fill_entry(ctx, child, &de->attr, &ep);
+			fs_fill_entry(ctx, child, &de->attr, &ep);
 			/*
 			 * The listing was taken at opendir: trust the name for a short while only,
 			 * so a name whose bytes changed since is looked up again soon.
@@ -542,134 +652,6 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
-/* --- files --- */
-
-static void handle_free(struct fs_handle *h)
-{
-	if (!h)
-		return;
-	if (h->fd >= 0)
-		(void)close(h->fd);
-	free(h->data);
-	free(h);
-}
-
-static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
-		   struct fs_inode_info *info, struct cafs_error *e)
-{
-	struct fs_ctx *ctx = ctx_of(req);
-	struct fs_handle *h;
-	struct store *s;
-	struct store_node n;
-	int r;
-
-	r = get_inode(ctx, ino, info, e);
-	if (r < 0)
-		return r;
-	/* The write side (publishing on close, DESIGN.md §3) is not built yet. */
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
-		return cafs_error_set(e, CAFS_ACCESS_DENIED, EROFS,
-				      "'%s' cannot be written: the mount is read-only for now",
-				      info->path);
-	r = resolve(ctx, info->path, &s, &n, e);
-	if (r < 0)
-		return r;
-	if (!is_file(n.kind))
-		return cafs_error_set(e, CAFS_VALIDATION, EISDIR, "'%s' is a folder", info->path);
-	if (n.identity != info->attr.identity)
-		/*
-		 * The name shows other bytes than this inode stands for. ESTALE makes the
-		 * kernel look the name up again and retry the open on the new inode.
-		 */
-		return cafs_error_set(e, CAFS_NOT_FOUND, ESTALE,
-				      "'%s' changed since it was looked up", info->path);
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return oom(e);
-	h->fd = -1;
-	if (n.kind == STORE_NODE_ASSET) {
-		set_actor(req, s);
-		r = store_view_open(s, &n, e);
-		if (r < 0) {
-			handle_free(h);
-			return r;
-		}
-		h->fd = r;
-		fi->keep_cache = 1; /* the inode's bytes never change */
-	} else {
-		r = store_view_render(s, &n, &h->data, &h->len, e);
-		if (r < 0) {
-			handle_free(h);
-			return r;
-		}
-		fi->keep_cache = 0; /* made anew at every open */
-		fi->direct_io = 0;  /* the size in stat is exact, so page-cache reads are right */
-	}
-	fi->fh = (uintptr_t)h;
-	return 0;
-}
-
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	_cleanup_(inode_info_done) struct fs_inode_info info = {0};
-	struct cafs_error e;
-
-	if (do_open(req, ino, fi, &info, &e) < 0) {
-		reply_error(req, "open", info.path, &e);
-		return;
-	}
-	if (fuse_reply_open(req, fi) != 0)
-		handle_free((struct fs_handle *)(uintptr_t)fi->fh); /* no release will come */
-}
-
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
-{
-	const struct fs_handle *h = (const struct fs_handle *)(uintptr_t)fi->fh;
-	_cleanup_free_ char *copy = NULL;
-	struct cafs_error e;
-
-	if (h->fd >= 0) {
-		/*
-		 * Straight from the blob: libfuse splices the fd into /dev/fuse where it can and
-		 * reads into a buffer where it cannot; a failed read is answered by libfuse
-		 * itself with the read's errno.
-		 */
-		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
-
-		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-		bv.buf[0].fd = h->fd;
-		bv.buf[0].pos = off;
-		(void)fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
-		return;
-	}
-	if (off < 0 || (size_t)off >= h->len) {
-		fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	if (size > h->len - (size_t)off)
-		size = h->len - (size_t)off;
-	/*
-	 * Reply from a copy: the kernel may send RELEASE (which frees h) as soon as it has the
-	 * reply, before fuse_reply_buf() returns here, and ASan's writev interceptor reads the
-	 * iovec after the syscall. Synthesized files are small.
-	 */
-	copy = malloc(size);
-	if (!copy) {
-		(void)oom(&e);
-		reply_error(req, "read", NULL, &e);
-		return;
-	}
-	memcpy(copy, h->data + off, size);
-	fuse_reply_buf(req, copy, size);
-}
-
-static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	handle_free((struct fs_handle *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
-}
-
 /* --- extended attributes (DESIGN.md §4) --- */
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -679,46 +661,55 @@ static bool has_prefix(const char *s, const char *prefix)
 
 /*
  * Both xattr reads: with @size 0 the kernel asks for the length only. Never ENOSYS: the kernel
- * would turn extended attributes off for the whole mount.
+ * would turn extended attributes off for the whole mount. What is staged has none.
  */
 static int do_xattr_read(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size,
 			 struct fs_inode_info *info, char **ret_buf, struct cafs_error *e)
 {
-	struct fs_ctx *ctx = ctx_of(req);
+	struct fs_ctx *ctx = fs_ctx_of(req);
+	_cleanup_free_ struct store_node *n = malloc(sizeof(*n));
+	struct fs_attr a;
 	struct store *s;
-	struct store_node n;
 	int r;
 
-	r = get_inode(ctx, ino, info, e);
+	if (!n)
+		return fs_oom(e);
+	r = fs_get_inode(ctx, ino, info, e);
 	if (r < 0)
 		return r;
 	if (name && has_prefix(name, "system.posix_acl_"))
 		/* routine (ls -l asks): NotFound keeps the log line at debug level */
 		return cafs_error_set(e, CAFS_NOT_FOUND, EOPNOTSUPP, "no POSIX ACLs ('%s')", name);
-	r = resolve(ctx, info->path, &s, &n, e);
+	r = fs_node_at(ctx, info->path, &a, n, e);
+	if (r < 0)
+		return r;
+	if (a.staged)
+		return name ? cafs_error_set(e, CAFS_NOT_FOUND, ENODATA, "no attribute '%s'", name)
+			    : 0;
+	r = fs_thread_store(ctx, &s, e);
 	if (r < 0)
 		return r;
 	if (size > 0) {
 		*ret_buf = malloc(size);
 		if (!*ret_buf)
-			return oom(e);
+			return fs_oom(e);
 	}
 	if (name)
-		return store_view_xattr_get(s, &n, name, *ret_buf, size, e);
-	return store_view_xattr_list(s, &n, *ret_buf, size, e);
+		return store_view_xattr_get(s, n, name, *ret_buf, size, e);
+	return store_view_xattr_list(s, n, *ret_buf, size, e);
 }
 
 static void reply_xattr_read(fuse_req_t req, const char *op, fuse_ino_t ino, const char *name,
 			     size_t size)
 {
-	_cleanup_(inode_info_done) struct fs_inode_info info = {0};
+	_cleanup_(fs_inode_info_done) struct fs_inode_info info = {0};
 	_cleanup_free_ char *buf = NULL;
 	struct cafs_error e;
 	int r;
 
 	r = do_xattr_read(req, ino, name, size, &info, &buf, &e);
 	if (r < 0)
-		reply_error(req, op, info.path, &e);
+		fs_reply_error(req, op, info.path, &e);
 	else if (size == 0)
 		fuse_reply_xattr(req, (size_t)r);
 	else
@@ -736,121 +727,78 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 }
 
 /*
- * setxattr and removexattr: POSIX ACLs are refused with EOPNOTSUPP (EPERM would break cp -a);
- * cafs' own names are read-only until the write side exists (user.cafs.status and the origin
- * controls will be settable); other user.* names, copied in by cp -a and rsync -X, are
- * accepted and dropped; other namespaces are not supported.
+ * setxattr: POSIX ACLs are refused with EOPNOTSUPP (EPERM would break cp -a); user.cafs.*
+ * names go to the store (user.cafs.status is UpdatePackageVersionsStatus, the origin controls
+ * PutPackageOriginConfiguration; the rest are read-only there), except on what is staged,
+ * where a copy's attributes are absorbed; other user.* names, copied in by cp -a and
+ * rsync -X, are accepted and dropped; other namespaces are not supported. Returns 1 when the
+ * store changed.
  */
-static int do_xattr_write(fuse_req_t req, const char *op, fuse_ino_t ino, const char *name,
-			  struct fs_inode_info *info, struct cafs_error *e)
+static int do_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		       size_t size, struct fs_inode_info *info, struct cafs_error *e)
 {
+	struct fs_ctx *ctx = fs_ctx_of(req);
+	struct fs_stage_stat ss;
+	struct store *s;
 	int r;
 
 	if (has_prefix(name, "user.") && !has_prefix(name, "user.cafs."))
 		return 0;
-	r = get_inode(ctx_of(req), ino, info, e);
+	r = fs_get_inode(ctx, ino, info, e);
 	if (r < 0)
 		return r;
 	if (has_prefix(name, "system.posix_acl_"))
-		return cafs_error_set(e, CAFS_VALIDATION, EOPNOTSUPP, "no POSIX ACLs ('%s')", name);
-	if (has_prefix(name, "user.cafs."))
-		return cafs_error_set(e, CAFS_ACCESS_DENIED, EROFS,
-				      "%s '%s': the mount is read-only for now", op, name);
-	return cafs_error_set(e, CAFS_VALIDATION, EOPNOTSUPP, "%s '%s': unsupported namespace", op,
-			      name);
-}
-
-static void reply_xattr_write(fuse_req_t req, const char *op, fuse_ino_t ino, const char *name)
-{
-	_cleanup_(inode_info_done) struct fs_inode_info info = {0};
-	struct cafs_error e;
-
-	if (do_xattr_write(req, op, ino, name, &info, &e) < 0)
-		reply_error(req, op, info.path, &e);
-	else
-		fuse_reply_err(req, 0);
+		/* routine (install, cp -a try, then chmod): NotFound keeps the log at debug level
+		 */
+		return cafs_error_set(e, CAFS_NOT_FOUND, EOPNOTSUPP, "no POSIX ACLs ('%s')", name);
+	if (!has_prefix(name, "user.cafs."))
+		return cafs_error_set(e, CAFS_VALIDATION, EOPNOTSUPP,
+				      "setxattr '%s': unsupported namespace", name);
+	if (fs_path_private(info->path) ||
+	    fs_stage_stat(ctx->stage, info->path, &ss) == FS_STAGE_FILE)
+		return 0;
+	r = fs_req_store(req, &s, e);
+	if (r < 0)
+		return r;
+	r = store_view_setxattr(s, info->path, name, value, size, e);
+	return r < 0 ? r : 1;
 }
 
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
-	reply_xattr_write(req, "setxattr", ino, name);
-}
-
-static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	reply_xattr_write(req, "removexattr", ino, name);
-}
-
-/* --- the write side: EROFS until publishing through the mount exists --- */
-
-static void refuse_write(fuse_req_t req, const char *op, fuse_ino_t ino, const char *name)
-{
-	_cleanup_(inode_info_done) struct fs_inode_info info = {0};
-	_cleanup_free_ char *path = NULL;
+	_cleanup_(fs_inode_info_done) struct fs_inode_info info = {0};
+	struct fs_ctx *ctx = fs_ctx_of(req);
 	struct cafs_error e;
+	int r;
 
-	if (get_inode(ctx_of(req), ino, &info, &e) == 0) {
-		path = name ? child_path(info.path, name) : NULL;
-		(void)cafs_error_set(&e, CAFS_ACCESS_DENIED, EROFS,
-				     "the mount is read-only for now");
+	r = do_setxattr(req, ino, name, value, size, &info, &e);
+	if (r < 0) {
+		fs_reply_error(req, "setxattr", info.path, &e);
+		return;
 	}
-	reply_error(req, op, path ? path : info.path, &e);
-}
-
-static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-		       struct fuse_file_info *fi)
-{
-	refuse_write(req, "setattr", ino, NULL);
-}
-
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-	refuse_write(req, "mknod", parent, name);
-}
-
-static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	refuse_write(req, "mkdir", parent, name);
-}
-
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	refuse_write(req, "unlink", parent, name);
-}
-
-static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	refuse_write(req, "rmdir", parent, name);
-}
-
-static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
-{
-	refuse_write(req, "symlink", parent, name);
-}
-
-static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-		      const char *newname, unsigned int flags)
-{
-	refuse_write(req, "rename", parent, name);
-}
-
-static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
-{
-	refuse_write(req, "link", newparent, newname);
-}
-
-static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		      struct fuse_file_info *fi)
-{
-	refuse_write(req, "create", parent, name);
+	fuse_reply_err(req, 0);
+	if (r > 0) {
+		/* a status or a control changed: listings and index pages follow */
+		(void)fuse_lowlevel_notify_inval_inode(ctx->se, ino, 0, 0);
+		fs_inval_kick(ctx, 0);
+	}
 }
 
 /*
- * Left unset on purpose, because the kernel copes with ENOSYS: flush, fsync, fsyncdir and
- * access (it stops asking), lseek and copy_file_range (it falls back), getlk/setlk/flock
- * (without them it keeps locks locally), bmap, ioctl, poll, fallocate and write (no file is
- * open for writing).
+ * removexattr: accepted and ignored, whatever the name: rsync -X removes the attributes its
+ * source lacks, which for a folder of the mount are cafs' own, and those are not removable.
+ */
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	fuse_reply_err(req, 0);
+}
+
+/*
+ * Left unset on purpose, because the kernel copes with ENOSYS: fsync, fsyncdir and access
+ * (it stops asking; fsync then succeeds: publishing makes the bytes durable), lseek (it falls
+ * back), getlk/setlk/flock (without them it keeps locks locally), bmap, ioctl, poll and
+ * fallocate (EOPNOTSUPP to the caller).
  */
 const struct fuse_lowlevel_ops fs_ops = {
 	.init = op_init,
@@ -858,17 +806,19 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.forget = op_forget,
 	.forget_multi = op_forget_multi,
 	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.open = op_open,
-	.read = op_read,
-	.release = op_release,
+	.setattr = fs_op_setattr,
+	.mknod = fs_op_mknod,
+	.mkdir = fs_op_mkdir,
+	.unlink = fs_op_unlink,
+	.rmdir = fs_op_rmdir,
+	.symlink = fs_op_symlink,
+	.rename = fs_op_rename,
+	.link = fs_op_link,
+	.open = fs_op_open,
+	.read = fs_op_read,
+	.write_buf = fs_op_write_buf,
+	.flush = fs_op_flush,
+	.release = fs_op_release,
 	.opendir = op_opendir,
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
@@ -878,5 +828,6 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,
 	.removexattr = op_removexattr,
-	.create = op_create,
+	.create = fs_op_create,
+	.copy_file_range = fs_op_copy_file_range,
 };

@@ -450,8 +450,12 @@ size_t store_blob_unlink(struct store *s, const struct store_blob *blobs, size_t
 	struct cafs_error e;
 	size_t removed = 0;
 
-	assert(s->txn_depth == 0);
-	if (n == 0)
+	/*
+	 * Inside an enclosing transaction (a call nested in store_view_write(), say) the rows
+	 * are not gone until that transaction commits, and it may still roll back: leave the
+	 * files as orphans for gc rather than remove bytes a row may yet point at.
+	 */
+	if (n == 0 || s->txn_depth > 0)
 		return 0;
 	/*
 	 * Under the write lock, so that no ingest commits a row at an address between our check

@@ -11,7 +11,7 @@ CAFS_DEB_PACKAGES=(
 	libfuse3-dev fuse3 libsqlite3-dev libxxhash-dev libjansson-dev libarchive-dev
 	libssl-dev libexpat1-dev libcmocka-dev
 	# tests and tooling
-	jq python3 attr clang-format git unzip
+	jq python3 attr clang-format git unzip rsync tar
 	# real packages the extraction and end-to-end tests read
 	python3-pip-whl python3-setuptools-whl libcommons-lang3-java
 	# end-to-end clients: Maven offline with Debian's plugins, pip
