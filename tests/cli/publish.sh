@@ -7,29 +7,8 @@
 set -uo pipefail
 
 CAFS=${1:?usage: publish.sh PATH-TO-cafs}
-command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 0; }
 command -v python3 >/dev/null || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
-WORK=$(mktemp -d /tmp/cafs-publish-test.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-export CAFS_STORE=$WORK/store
-n=0
-failed=0
-OUT=$WORK/out
-ERR=$WORK/err
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-flunk() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# stdout: /' "$OUT" | head -30
-	sed 's/^/# stderr: /' "$ERR" | head -10
-}
-ok() { local name=$1; shift; if "$CAFS" "$@" >"$OUT" 2>"$ERR"; then pass "$name"; else flunk "$name (exit $?)"; fi; }
-refused() {
-	local name=$1 want=$2 exc=$3; shift 3
-	"$CAFS" "$@" >"$OUT" 2>"$ERR"; local got=$?
-	if [ "$got" -eq "$want" ] && grep -q "^error: $exc: " "$ERR"; then pass "$name"; else flunk "$name (exit $got, want $want and $exc)"; fi
-}
-check() { if jq -e "$2" "$OUT" >/dev/null 2>&1; then pass "$1"; else flunk "$1: $2"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 # --- build the package files ---------------------------------------------------------------
 python3 - "$WORK" <<'PY'
