@@ -15,7 +15,7 @@ CAFS_DEB_PACKAGES=(
 	# real packages the extraction and end-to-end tests read
 	python3-pip-whl python3-setuptools-whl libcommons-lang3-java
 	# end-to-end clients: Maven offline with Debian's plugins, pip
-	maven libmaven-dependency-plugin-java junit4 python3-venv
+	maven libmaven-dependency-plugin-java libmaven-deploy-plugin-java junit4 python3-venv
 	# the benchmark's comparison file systems (tools/bench)
 	bindfs squashfuse squashfs-tools
 )
