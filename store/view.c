@@ -578,6 +578,38 @@ static int resolve_in_package(struct store *s, int64_t repo, struct store_node *
 	return not_found(path, e);
 }
 
+/* A package folder @name (namespace already in @n) and what is below it. */
+static int resolve_package(struct store *s, int64_t repo, struct store_node *n, const char *name,
+			   char *const *rest, size_t nrest, const char *path, struct cafs_error *e)
+{
+	int r;
+
+	(void)snprintf(n->package, sizeof(n->package), "%s", name);
+	r = package_visible(s, repo, n->format, n->namespace_, n->package, e);
+	if (r <= 0)
+		return r < 0 ? r : not_found(path, e);
+	n->kind = STORE_NODE_PACKAGE;
+	return resolve_in_package(s, repo, n, rest, nrest, path, e);
+}
+
+/* A namespace folder (an npm scope, a generic namespace) and the packages below it. */
+static int resolve_namespaced(struct store *s, int64_t repo, struct store_node *n, const char *ns,
+			      char *const *rest, size_t nrest, const char *path,
+			      struct cafs_error *e)
+{
+	int r;
+
+	(void)snprintf(n->namespace_, sizeof(n->namespace_), "%s", ns);
+	if (nrest == 0) {
+		r = namespace_visible(s, repo, n->format, n->namespace_, false, e);
+		if (r <= 0)
+			return r < 0 ? r : not_found(path, e);
+		n->kind = STORE_NODE_NSDIR;
+		return 0;
+	}
+	return resolve_package(s, repo, n, rest[0], rest + 1, nrest - 1, path, e);
+}
+
 int store_view_resolve(struct store *s, const char *path, struct store_node *ret,
 		       struct cafs_error *e)
 {
@@ -622,53 +654,18 @@ int store_view_resolve(struct store *s, const char *path, struct store_node *ret
 			r = synth_node(s, &n, STORE_SYNTH_PYPI_ROOT_INDEX, parts[2], e);
 			goto out;
 		}
-		(void)snprintf(n.package, sizeof(n.package), "%s", parts[2]);
-		r = package_visible(s, repo, n.format, "", n.package, e);
-		if (r <= 0)
-			return r < 0 ? r : not_found(path, e);
-		n.kind = STORE_NODE_PACKAGE;
-		r = resolve_in_package(s, repo, &n, parts + 3, np - 3, path, e);
+		r = resolve_package(s, repo, &n, parts[2], parts + 3, np - 3, path, e);
 		goto out;
 	case CAFS_FORMAT_NPM:
 		if (parts[2][0] == '@') {
-			(void)snprintf(n.namespace_, sizeof(n.namespace_), "%s", parts[2] + 1);
-			if (np == 3) {
-				r = namespace_visible(s, repo, n.format, n.namespace_, false, e);
-				if (r <= 0)
-					return r < 0 ? r : not_found(path, e);
-				n.kind = STORE_NODE_NSDIR;
-				goto done;
-			}
-			(void)snprintf(n.package, sizeof(n.package), "%s", parts[3]);
-			r = package_visible(s, repo, n.format, n.namespace_, n.package, e);
-			if (r <= 0)
-				return r < 0 ? r : not_found(path, e);
-			n.kind = STORE_NODE_PACKAGE;
-			r = resolve_in_package(s, repo, &n, parts + 4, np - 4, path, e);
+			r = resolve_namespaced(s, repo, &n, parts[2] + 1, parts + 3, np - 3, path,
+					       e);
 			goto out;
 		}
-		(void)snprintf(n.package, sizeof(n.package), "%s", parts[2]);
-		r = package_visible(s, repo, n.format, "", n.package, e);
-		if (r <= 0)
-			return r < 0 ? r : not_found(path, e);
-		n.kind = STORE_NODE_PACKAGE;
-		r = resolve_in_package(s, repo, &n, parts + 3, np - 3, path, e);
+		r = resolve_package(s, repo, &n, parts[2], parts + 3, np - 3, path, e);
 		goto out;
 	case CAFS_FORMAT_GENERIC:
-		(void)snprintf(n.namespace_, sizeof(n.namespace_), "%s", parts[2]);
-		if (np == 3) {
-			r = namespace_visible(s, repo, n.format, n.namespace_, false, e);
-			if (r <= 0)
-				return r < 0 ? r : not_found(path, e);
-			n.kind = STORE_NODE_NSDIR;
-			goto done;
-		}
-		(void)snprintf(n.package, sizeof(n.package), "%s", parts[3]);
-		r = package_visible(s, repo, n.format, n.namespace_, n.package, e);
-		if (r <= 0)
-			return r < 0 ? r : not_found(path, e);
-		n.kind = STORE_NODE_PACKAGE;
-		r = resolve_in_package(s, repo, &n, parts + 4, np - 4, path, e);
+		r = resolve_namespaced(s, repo, &n, parts[2], parts + 3, np - 3, path, e);
 		goto out;
 	case CAFS_FORMAT_MAVEN: {
 		size_t nm = np - 2;
