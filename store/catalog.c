@@ -115,39 +115,35 @@ int store_pkg_load(struct store *s, const char *repository, const struct store_p
 		   int64_t *ret_id, struct store_package *ret, struct cafs_error *e)
 {
 	sqlite3_stmt *st;
-	int64_t repo;
-	int rc;
+	int64_t repo, id;
 	int r;
 
 	r = store_repo_id(s, repository, &repo, e);
+	if (r == 0)
+		r = store_pkg_find(s, repo, c, &id, NULL, NULL, e);
+	if (r == 0)
+		return cafs_error_set(e, CAFS_NOT_FOUND, 0,
+				      "no %s package '%s%s%s' in repository '%s'",
+				      cafs_format_name(c->format), c->namespace_,
+				      c->namespace_[0] ? "/" : "", c->package, repository);
 	if (r < 0)
 		return r;
+	if (ret_id)
+		*ret_id = id;
+	if (!ret)
+		return 0;
 	st = store_stmt(s,
-			"SELECT id, format, namespace, name, display_name, origin_publish, "
-			"origin_upstream FROM packages WHERE repository_id = ? AND format = ? AND "
-			"namespace = ? AND name = ?",
+			"SELECT format, namespace, name, display_name, origin_publish, "
+			"origin_upstream FROM packages WHERE id = ?",
 			e);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, repo);
-	sqlite3_bind_text(st, 2, cafs_format_name(c->format), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->namespace_, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->package, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (ret_id)
-			*ret_id = sqlite3_column_int64(st, 0);
-		if (ret)
-			read_package_row(st, 1, ret);
-		(void)sqlite3_reset(st);
-		return 0;
-	}
+	sqlite3_bind_int64(st, 1, id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		read_package_row(st, 0, ret);
 	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sql_error(s, rc, "look up package", e);
-	return cafs_error_set(e, CAFS_NOT_FOUND, 0, "no %s package '%s%s%s' in repository '%s'",
-			      cafs_format_name(c->format), c->namespace_,
-			      c->namespace_[0] ? "/" : "", c->package, repository);
+	return r == SQLITE_ROW ? 0 : store_sql_error(s, r, "read package", e);
 }
 
 /* A coordinate without a version, for package-level calls. */

@@ -201,7 +201,11 @@ int cmd_list_packages(struct cli *c)
 	return cli_print(c, pg);
 }
 
-int cmd_describe_package(struct cli *c)
+/* A command on one package: run @op, print the package under @key with its name as @name_key. */
+static int package_command(struct cli *c,
+			   int (*op)(struct store *, const char *, const struct store_coord *,
+				     struct store_package *, struct cafs_error *),
+			   const char *key, const char *name_key)
 {
 	_cleanup_(store_closep) struct store *s = NULL;
 	struct store_package p;
@@ -211,26 +215,19 @@ int cmd_describe_package(struct cli *c)
 
 	if (r)
 		return r;
-	if (open_domain(c, &s, &e) < 0 ||
-	    store_package_describe(s, cli_str(c, "--repository"), &coord, &p, &e) < 0)
+	if (open_domain(c, &s, &e) < 0 || op(s, cli_str(c, "--repository"), &coord, &p, &e) < 0)
 		return cli_fail(&e);
-	return cli_print(c, json_pack("{s:o}", "package", package_json(&p, "name")));
+	return cli_print(c, json_pack("{s:o}", key, package_json(&p, name_key)));
+}
+
+int cmd_describe_package(struct cli *c)
+{
+	return package_command(c, store_package_describe, "package", "name");
 }
 
 int cmd_delete_package(struct cli *c)
 {
-	_cleanup_(store_closep) struct store *s = NULL;
-	struct store_package p;
-	struct store_coord coord;
-	struct cafs_error e;
-	int r = package_from_opts(c, &coord);
-
-	if (r)
-		return r;
-	if (open_domain(c, &s, &e) < 0 ||
-	    store_package_delete(s, cli_str(c, "--repository"), &coord, &p, &e) < 0)
-		return cli_fail(&e);
-	return cli_print(c, json_pack("{s:o}", "deletedPackage", package_json(&p, "package")));
+	return package_command(c, store_package_delete, "deletedPackage", "package");
 }
 
 int cmd_put_package_origin_configuration(struct cli *c)
