@@ -46,9 +46,6 @@
 /* How long a flush that published waits for the kernel's caches to be dropped. */
 #define FLUSH_INVAL_WAIT_MS 2000
 
-/* The most copy_file_range copies through a buffer in one request (the caller loops). */
-#define COPY_CHUNK (1u << 20)
-
 /* An open file. */
 struct fs_handle {
 	int fd;     /* asset opened for reading: the blob, owned; else -1 */
@@ -103,55 +100,6 @@ static int io_error(struct cafs_error *e, int err, const char *what, const char 
 	return cafs_error_set(e, CAFS_IO, err, "%s '%s': %s", what, path, strerror(err));
 }
 
-/* Write all of @buf to @fd at @off. */
-static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
-/*
- * Copy up to @len bytes of @in at @off_in to @out at @off_out: in the kernel when it can (a
- * reflink where the file system shares extents), else through a buffer. Returns the number of
- * bytes copied, 0 at the end of @in, or -errno.
- */
-static ssize_t copy_range(int in, off_t off_in, int out, off_t off_out, size_t len)
-{
-	_cleanup_free_ char *buf = NULL;
-	loff_t a = off_in, b = off_out;
-	size_t chunk = len < COPY_CHUNK ? len : COPY_CHUNK;
-	ssize_t n;
-	int r;
-
-	do
-		n = copy_file_range(in, &a, out, &b, len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return n;
-	if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
-		return -errno;
-	buf = malloc(chunk ? chunk : 1);
-	if (!buf)
-		return -ENOMEM;
-	do
-		n = pread(in, buf, chunk, off_in);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n < 0 ? -errno : 0;
-	r = pwrite_all(out, buf, (size_t)n, off_out);
-	return r < 0 ? r : n;
-}
-
 /* Fill the staging file @fd with the bytes @n shows now (an open without O_TRUNC). */
 static int prefill(fuse_req_t req, const char *path, const struct store_node *n, int fd,
 		   struct cafs_error *e)
@@ -171,13 +119,13 @@ static int prefill(fuse_req_t req, const char *path, const struct store_node *n,
 		r = store_view_render(s, n, &data, &len, e);
 		if (r < 0)
 			return r;
-		r = pwrite_all(fd, data, len, 0);
+		r = fs_pwrite_all(fd, data, len, 0);
 		return r < 0 ? io_error(e, -r, "copy the bytes of", path) : 0;
 	}
 	blob = store_view_open(s, n, e);
 	if (blob < 0)
 		return blob;
-	while ((c = copy_range(blob, off, fd, off, 1u << 30)) > 0)
+	while ((c = fs_copy_range(blob, off, fd, off, 1u << 30)) > 0)
 		off += c;
 	return c < 0 ? io_error(e, (int)-c, "copy the bytes of", path) : 0;
 }
@@ -407,7 +355,7 @@ void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
 	const struct fs_handle *h = (const struct fs_handle *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *copy = NULL;
 	struct cafs_error e;
-	int fd = h->st ? fs_staged_fd(h->st) : h->fd;
+	int fd = h->st ? fs_staged_read_fd(fs_ctx_of(req)->stage, h->st) : h->fd;
 
 	if (fd >= 0) {
 		/*
@@ -471,9 +419,9 @@ void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, o
 		return;
 	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = fs_staged_fd(st);
+	out.buf[0].fd = fs_staged_write_fd(ctx->stage, st);
 	out.buf[0].pos = off;
-	n = fuse_buf_copy(&out, bufv, 0);
+	n = out.buf[0].fd < 0 ? out.buf[0].fd : fuse_buf_copy(&out, bufv, 0);
 	if (n < 0) {
 		(void)cafs_error_set(&e, CAFS_IO, (int)-n, "write to a staging file: %s",
 				     strerror((int)-n));
@@ -610,10 +558,10 @@ static int truncate_to(struct fs_ctx *ctx, fuse_ino_t ino, struct fuse_file_info
 	}
 	if (fs_staged_copy(ctx->stage, st))
 		r = published_error(e, info.path);
+	else if ((r = fs_staged_write_fd(ctx->stage, st)) < 0)
+		r = io_error(e, -r, "copy the bytes of", info.path);
 	else
-		r = ftruncate(fs_staged_fd(st), size) < 0
-			    ? io_error(e, errno, "truncate", info.path)
-			    : 0;
+		r = ftruncate(r, size) < 0 ? io_error(e, errno, "truncate", info.path) : 0;
 	if (r == 0)
 		fs_staged_changed(ctx->stage, st);
 	if (taken)
@@ -677,6 +625,43 @@ void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 	fuse_reply_attr(req, &st, timeout);
 }
 
+/*
+ * The bytes copy_file_range moves from @in at @off_in to @st at @off_out: a whole published
+ * asset into an empty file is taken by reference (no byte moves, and the publish at flush
+ * finds the blob without reading it); otherwise a copy in the kernel between the blob or
+ * staging file and the staging file, or from a synthesized file's bytes.
+ */
+static ssize_t copy_into(struct fs_ctx *ctx, const struct fs_handle *in, off_t off_in,
+			 struct fs_staged *st, off_t off_out, size_t len)
+{
+	struct stat sb;
+	ssize_t n;
+	int out, r;
+
+	if (in->fd >= 0) {
+		if (fstat(in->fd, &sb) < 0)
+			return -errno;
+		if (off_in >= sb.st_size)
+			return 0;
+		if (off_in == 0 && off_out == 0 && len >= (size_t)sb.st_size) {
+			r = fs_staged_reference(ctx->stage, st, in->fd);
+			if (r != 0)
+				return r < 0 ? r : sb.st_size;
+		}
+	}
+	out = fs_staged_write_fd(ctx->stage, st);
+	if (out < 0)
+		return out;
+	if (in->st || in->fd >= 0)
+		return fs_copy_range(in->st ? fs_staged_read_fd(ctx->stage, in->st) : in->fd,
+				     off_in, out, off_out, len);
+	if (off_in < 0 || (size_t)off_in >= in->len)
+		return 0;
+	n = (ssize_t)(in->len - (size_t)off_in < len ? in->len - (size_t)off_in : len);
+	r = fs_pwrite_all(out, in->data + off_in, (size_t)n, off_out);
+	return r < 0 ? r : n;
+}
+
 void fs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			   struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			   struct fuse_file_info *fi_out, size_t len, int flags)
@@ -686,7 +671,6 @@ void fs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	struct fs_staged *st;
 	struct cafs_error e;
 	ssize_t n;
-	int r;
 
 	st = staged_of(fi_out, &e);
 	if (!st) {
@@ -699,21 +683,7 @@ void fs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		fs_reply_error(req, "copy_file_range", NULL, &e);
 		return;
 	}
-	if (in->st || in->fd >= 0) {
-		/* blob or staging file to staging file: both live in the domain's folder */
-		n = copy_range(in->st ? fs_staged_fd(in->st) : in->fd, off_in, fs_staged_fd(st),
-			       off_out, len);
-	} else {
-		/* a synthesized file: its bytes are here */
-		n = 0;
-		if (off_in >= 0 && (size_t)off_in < in->len) {
-			n = (ssize_t)(in->len - (size_t)off_in < len ? in->len - (size_t)off_in
-								     : len);
-			r = pwrite_all(fs_staged_fd(st), in->data + off_in, (size_t)n, off_out);
-			if (r < 0)
-				n = r;
-		}
-	}
+	n = copy_into(ctx, in, off_in, st, off_out, len);
 	if (n < 0) {
 		(void)cafs_error_set(&e, CAFS_IO, (int)-n, "copy into a staging file: %s",
 				     strerror((int)-n));

@@ -342,8 +342,36 @@ bool fs_staged_copy(struct fs_stage *t, struct fs_staged *st);
 /* Give back a reference taken without FS_STAGE_OPEN. */
 void fs_staged_unref(struct fs_stage *t, struct fs_staged *st);
 
-/* The file's temp file (borrowed; valid while the caller holds the file). Positional I/O only. */
-int fs_staged_fd(const struct fs_staged *st);
+/*
+ * The fd holding the file's bytes now, to read (borrowed; valid while the caller holds the
+ * file; positional I/O only): its temp file, or the blob it was copied from by reference.
+ */
+int fs_staged_read_fd(struct fs_stage *t, struct fs_staged *st);
+
+/*
+ * The file's temp file, to change its bytes (borrowed, as above): a file held by reference
+ * first gets the blob's bytes copied in. -errno when that copy fails.
+ */
+int fs_staged_write_fd(struct fs_stage *t, struct fs_staged *st);
+
+/*
+ * cp inside the mount: @st, still empty, takes the bytes of the blob open at @blob_fd by
+ * reference (a dup of it) instead of a copy. Returns 1, 0 when @st is not empty or has held a
+ * reference before (copy the bytes instead), or -errno.
+ */
+int fs_staged_reference(struct fs_stage *t, struct fs_staged *st, int blob_fd);
+
+/* Write all of @buf to @fd at @off: 0 or -errno. */
+int fs_pwrite_all(int fd, const char *buf, size_t len, off_t off);
+
+#define FS_COPY_CHUNK (1u << 20) /* the most fs_copy_range() moves through a buffer at once */
+
+/*
+ * Copy up to @len bytes of @in at @off_in to @out at @off_out: in the kernel when it can (a
+ * reflink where the file system shares extents), else through a buffer. Returns the number of
+ * bytes copied, 0 at the end of @in, or -errno.
+ */
+ssize_t fs_copy_range(int in, off_t off_in, int out, off_t off_out, size_t len);
 uint64_t fs_staged_serial(const struct fs_staged *st);
 
 /* Its bytes changed (a write, a truncate, a copy): the next flush publishes. */

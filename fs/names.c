@@ -289,7 +289,7 @@ static int publish_file(struct fs_ctx *ctx, struct store *s, const char *from, c
 	r = fs_stage_file_add(ctx->stage, from, -1, 0, &st);
 	if (r < 0)
 		return stage_errno(e, r, from);
-	f.fd = fs_staged_fd(st);
+	f.fd = fs_staged_read_fd(ctx->stage, st);
 	(void)lseek(f.fd, 0, SEEK_SET); /* only the store uses the offset */
 	r = store_view_write(s, &f, 1, false, e);
 	if (r >= 0)
@@ -330,7 +330,7 @@ static int publish_folder(struct fs_ctx *ctx, struct store *s, const char *from,
 			r = fs_oom(e);
 			goto out;
 		}
-		files[i].fd = fs_staged_fd(items[i].st);
+		files[i].fd = fs_staged_read_fd(ctx->stage, items[i].st);
 		(void)lseek(files[i].fd, 0, SEEK_SET);
 	}
 	r = store_view_write(s, files, n, true, e);

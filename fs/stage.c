@@ -19,6 +19,11 @@
  * staged fd in fs/ is positional (pread/pwrite/copy_file_range), so its file offset is free
  * for the store, which reads a published file from offset 0.
  *
+ * A file copied whole from a published asset (cp inside the mount: copy_file_range into an
+ * empty file) holds the blob's fd instead of a copy of its bytes, so that its publish finds the
+ * blob without reading it (store_blob_ingest_fd() recognizes its own blobs). The first change
+ * of its bytes copies them into the temp file and writes there.
+ *
  * One mutex protects the table and every entry's mutable fields; each file also has a publish
  * mutex held across its store call, so two flushes of one file publish one after the other.
  * Expected size: the files being written right now plus the private trees being assembled.
@@ -42,6 +47,8 @@ struct fs_staged {
 	bool private_;    /* protected by lock: a component of path starts with '.' */
 	bool in_table;    /* protected by lock */
 	int fd;           /* file: the temp file, owned, fixed; -1 for a folder */
+	int ref_fd;       /* file: a blob it was copied from by reference, owned; set once */
+	bool by_ref;      /* protected by lock: the bytes are ref_fd's, fd is still empty */
 	uint64_t serial;  /* fixed: the identity of the file's inode */
 	unsigned refs;    /* protected by lock: the table's (while in_table) + each holder */
 	unsigned opens;   /* protected by lock: open file handles */
@@ -179,6 +186,8 @@ static void entry_free(struct fs_staged *x)
 {
 	if (x->fd >= 0)
 		(void)close(x->fd);
+	if (x->ref_fd >= 0)
+		(void)close(x->ref_fd);
 	(void)pthread_mutex_destroy(&x->pub_lock);
 	free(x->path);
 	free(x);
@@ -217,6 +226,7 @@ static struct fs_staged *add_locked(struct fs_stage *t, const char *path, int fd
 	}
 	x->dir = dir;
 	x->fd = fd;
+	x->ref_fd = -1;
 	x->private_ = fs_path_private(path);
 	x->in_table = true;
 	x->refs = 1;
@@ -240,7 +250,7 @@ static void stat_locked(const struct fs_staged *x, struct fs_stage_stat *ret)
 	ret->private_ = x->private_;
 	ret->settled = x->settled;
 	ret->copy = x->copy;
-	if (!x->dir && fstat(x->fd, &st) == 0)
+	if (!x->dir && fstat(x->by_ref ? x->ref_fd : x->fd, &st) == 0)
 		ret->size = (uint64_t)st.st_size;
 }
 
@@ -378,8 +388,10 @@ int fs_stage_file_add(struct fs_stage *t, const char *path, int fd, unsigned fla
 			r = -errno;
 		else
 			r = 0;
-		if (r == 0 && (flags & FS_STAGE_TRUNC))
+		if (r == 0 && (flags & FS_STAGE_TRUNC)) {
 			x->copy = false;
+			x->by_ref = false;
+		}
 		if (fd >= 0)
 			(void)close(fd);
 	} else if (fd < 0) {
@@ -400,9 +412,96 @@ int fs_stage_file_add(struct fs_stage *t, const char *path, int fd, unsigned fla
 	return r;
 }
 
-int fs_staged_fd(const struct fs_staged *st)
+int fs_pwrite_all(int fd, const char *buf, size_t len, off_t off)
 {
-	return st->fd;
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+ssize_t fs_copy_range(int in, off_t off_in, int out, off_t off_out, size_t len)
+{
+	_cleanup_free_ char *buf = NULL;
+	loff_t a = off_in, b = off_out;
+	size_t chunk = len < FS_COPY_CHUNK ? len : FS_COPY_CHUNK;
+	ssize_t n;
+	int r;
+
+	do
+		n = copy_file_range(in, &a, out, &b, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+		return -errno;
+	buf = malloc(chunk ? chunk : 1);
+	if (!buf)
+		return -ENOMEM;
+	do
+		n = pread(in, buf, chunk, off_in);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	r = fs_pwrite_all(out, buf, (size_t)n, off_out);
+	return r < 0 ? r : n;
+}
+
+int fs_staged_read_fd(struct fs_stage *t, struct fs_staged *st)
+{
+	int fd;
+
+	pthread_mutex_lock(&t->lock);
+	fd = st->by_ref ? st->ref_fd : st->fd;
+	pthread_mutex_unlock(&t->lock);
+	return fd;
+}
+
+int fs_staged_write_fd(struct fs_stage *t, struct fs_staged *st)
+{
+	off_t off = 0;
+	ssize_t n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	/* rare (a whole-file copy changed afterwards), so the copy is made under the lock */
+	while (st->by_ref && (n = fs_copy_range(st->ref_fd, off, st->fd, off, 1u << 30)) > 0)
+		off += n;
+	if (n == 0)
+		st->by_ref = false;
+	pthread_mutex_unlock(&t->lock);
+	return n < 0 ? (int)n : st->fd;
+}
+
+int fs_staged_reference(struct fs_stage *t, struct fs_staged *st, int blob_fd)
+{
+	struct stat sb;
+	int fd = fcntl(blob_fd, F_DUPFD_CLOEXEC, 0);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&t->lock);
+	if (st->ref_fd < 0 && fstat(st->fd, &sb) == 0 && sb.st_size == 0) {
+		st->ref_fd = fd;
+		st->by_ref = true;
+		st->wgen++;
+		st->settled = false;
+		st->mtime_us = now_us();
+		fd = -1;
+		r = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (fd >= 0)
+		(void)close(fd);
+	return r;
 }
 
 uint64_t fs_staged_serial(const struct fs_staged *st)
@@ -466,7 +565,7 @@ int fs_staged_flush(struct fs_stage *t, struct fs_staged *st,
 	_cleanup_free_ char *path = NULL;
 	uint64_t gen;
 	bool due;
-	int r;
+	int fd, r;
 
 	pthread_mutex_lock(&st->pub_lock);
 	pthread_mutex_lock(&t->lock);
@@ -483,8 +582,9 @@ int fs_staged_flush(struct fs_stage *t, struct fs_staged *st,
 		pthread_mutex_unlock(&st->pub_lock);
 		return -ENOMEM;
 	}
-	(void)lseek(st->fd, 0, SEEK_SET); /* only the store uses the offset */
-	r = publish(arg, path, st->fd);
+	fd = fs_staged_read_fd(t, st);
+	(void)lseek(fd, 0, SEEK_SET); /* only the store uses the offset */
+	r = publish(arg, path, fd);
 	pthread_mutex_lock(&t->lock);
 	if (r >= 0)
 		st->pub_gen = gen; /* a refusal stays due: the next flush reports it again */

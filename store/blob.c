@@ -29,8 +29,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -46,6 +48,7 @@
 #define WRITEBACK_WINDOW (8 * CHUNK)
 #define SEQ_MAX          1000000 /* collision slots tried before giving up; never reached */
 #define TMP_TRIES        100
+#define HEX_LOWER        "0123456789abcdef"
 #define REL_MAX          64 /* "blobs/" + 2 + "/" + 30 + "." + an int + NUL, see store/blob.h */
 
 /* One ingest in progress. */
@@ -651,6 +654,67 @@ static int check_expect(const char *expect_sha256, struct cafs_error *e)
 	return 0;
 }
 
+/*
+ * Is @fd open on one of this domain's own blobs? (cp inside the mount hands over the blob it
+ * read from, so that a copy publishes by reference.) The path /proc gives for @fd is only a
+ * hint to the address; the proof is that the file at that address in this domain is the very
+ * inode @fd is open on, with the row's size, and blob files never change once linked. Returns 1
+ * with *@ret filled, 0 when @fd is not one of ours (or nothing tells), or a negative errno.
+ */
+static int own_blob(struct store *s, int fd, const struct stat *fst, struct store_blob *ret,
+		    struct cafs_error *e)
+{
+	char link[PATH_MAX], proc[32], xxh128[33], rel[REL_MAX];
+	const char *leaf, *p;
+	struct store_blob row;
+	struct stat bst;
+	ssize_t n;
+	int seq = 0;
+	int r;
+
+	if (!S_ISREG(fst->st_mode))
+		return 0;
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	/* ".../blobs/<2 hex>/<30 hex>[.<seq>]" */
+	leaf = strrchr(link, '/');
+	if (!leaf || leaf - link < 3 + (ptrdiff_t)strlen("/" STORE_BLOBS_DIR) || leaf[-3] != '/' ||
+	    strncmp(leaf - 3 - strlen("/" STORE_BLOBS_DIR), "/" STORE_BLOBS_DIR,
+		    strlen("/" STORE_BLOBS_DIR)) != 0)
+		return 0;
+	leaf++;
+	if (strspn(leaf - 3, HEX_LOWER) != 2 || strspn(leaf, HEX_LOWER) != 30)
+		return 0;
+	p = leaf + 30;
+	if (*p == '.') {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(p + 1, &end, 10);
+		if (errno || *end || end == p + 1 || v < 1 || v > SEQ_MAX)
+			return 0;
+		seq = (int)v;
+	} else if (*p) {
+		return 0;
+	}
+	memcpy(xxh128, leaf - 3, 2);
+	memcpy(xxh128 + 2, leaf, 30);
+	xxh128[32] = '\0';
+	r = find_address(s, xxh128, seq, &row, e);
+	if (r <= 0)
+		return r;
+	store_blob_relpath(&row, rel, sizeof(rel));
+	if (fstatat(s->dir_fd, rel, &bst, AT_SYMLINK_NOFOLLOW) < 0 || bst.st_dev != fst->st_dev ||
+	    bst.st_ino != fst->st_ino || (uint64_t)fst->st_size != row.size)
+		return 0;
+	*ret = row;
+	return 1;
+}
+
 int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, struct store_blob *ret,
 			 struct cafs_error *e)
 {
@@ -665,12 +729,19 @@ int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, str
 	r = check_expect(expect_sha256, e);
 	if (r < 0)
 		return r;
-	/* refuse a known-too-big regular file before copying gigabytes */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size > STORE_BLOB_SIZE_MAX)
-		return cafs_error_set(e, CAFS_QUOTA_EXCEEDED, EFBIG,
-				      "asset of %jd bytes is larger than the %llu-byte quota",
-				      (intmax_t)st.st_size, STORE_BLOB_SIZE_MAX);
+	if (fstat(fd, &st) == 0) {
+		/* refuse a known-too-big regular file before copying gigabytes */
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > STORE_BLOB_SIZE_MAX)
+			return cafs_error_set(e, CAFS_QUOTA_EXCEEDED, EFBIG,
+					      "asset of %jd bytes is larger than the %llu-byte quota",
+					      (intmax_t)st.st_size, STORE_BLOB_SIZE_MAX);
+		/* one of our own blobs: a dedup hit without reading a byte */
+		r = own_blob(s, fd, &st, ret, e);
+		if (r < 0)
+			return r;
+		if (r > 0 && (!expect_sha256 || strcasecmp(expect_sha256, ret->sha256) == 0))
+			return 1;
+	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	buf = malloc(CHUNK);
 	if (!buf)

@@ -45,6 +45,8 @@ struct store_blob_hashes {
  * ValidationException is returned. Content over STORE_BLOB_SIZE_MAX: ServiceQuotaExceeded
  * (sys_errno EFBIG). On success *@ret describes the blob (new or a dedup hit) and the row exists
  * (in the caller's transaction when one is open). Returns 1 for a dedup hit, 0 for new bytes.
+ * An @fd open on one of this domain's own blob files (an asset read from the mount and written
+ * back into it) is recognized by its inode and is a dedup hit without a byte read.
  */
 int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, struct store_blob *ret,
 			 struct cafs_error *e);

@@ -54,6 +54,11 @@ struct store_publish {
 	const char *asset_sha256; /* the caller's SHA-256 of the bytes, checked; NULL = none */
 	bool unfinished;          /* keep the version Unfinished (generic, Maven) */
 	const struct store_metadata *meta; /* what the package file says of itself; may be NULL */
+	/*
+	 * The response's hashes hold the SHA-256 only: MD5, SHA-1 and SHA-512 are left to their
+	 * first request (a read of the whole blob), for callers that do not show them (the mount).
+	 */
+	bool sha256_only;
 };
 
 /* PublishPackageVersion's response; plain value. */

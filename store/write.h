@@ -14,7 +14,11 @@
 struct store;
 struct cafs_error;
 
-/* One file written whole: its path in the mount and an fd on its bytes (read from 0). */
+/*
+ * One file written whole: its path in the mount and an fd on its bytes, borrowed: the store
+ * seeks it and reads from offset 0. An fd open on one of the domain's own blobs publishes by
+ * reference, without a byte read (store_blob_ingest_fd()).
+ */
 struct store_write_file {
 	const char *path;
 	int fd;
@@ -33,7 +37,8 @@ struct store_write_file {
  *   Unfinished versions it lists, not stored; checksum files of maven-metadata.xml are
  *   accepted and dropped;
  * - "/R/generic/<ns>/<name>/<version>/<file>": an asset of an Unfinished generic version, or,
- *   with @finish, of a version Published once all @files are in (the atomic staging rename).
+ *   with @finish, of a version Published once all @files are in (the atomic staging rename);
+ *   the files of one version must be consecutive in @files.
  * Anything else is a ValidationException (EINVAL); synthesized files are read-only (EROFS).
  * Returns the number of assets published or verified.
  */
@@ -64,7 +69,9 @@ int store_view_mkdir(struct store *s, const char *path, struct cafs_error *e);
  * (UpdatePackageVersionsStatus to Published, Unlisted or Archived; an illegal transition is
  * EPERM), "user.cafs.origin.publish" / "user.cafs.origin.upstream" on a package folder
  * (PutPackageOriginConfiguration, the other control kept), "user.cafs.description" on a
- * repository (UpdateRepository). Other user.cafs.* names are read-only (EROFS).
+ * repository (UpdateRepository). Other user.cafs.* names are read-only: setting one to the
+ * value it has succeeds and changes nothing (cp -a and rsync -X between two places of the
+ * mount), any other value is EROFS.
  */
 int store_view_setxattr(struct store *s, const char *path, const char *name, const char *value,
 			size_t len, struct cafs_error *e);

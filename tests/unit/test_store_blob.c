@@ -812,6 +812,47 @@ static void test_quota(void **state)
 	assert_int_equal(count_files(f, STORE_BLOBS_DIR), 0);
 }
 
+/*
+ * An fd open on one of the domain's own blobs is a dedup hit without a byte read: the fd is
+ * positioned at its end, so reading it would ingest nothing (the empty content). A copy of the
+ * blob under the same relative path elsewhere is another inode and is read as usual.
+ */
+static void test_own_blob_by_reference(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char *data = make_bytes(65536, 21);
+	struct store_blob b, again;
+	struct cafs_error e;
+	char rel[64], path[512], cmd[2048];
+	int fd;
+
+	assert_int_equal(ingest_mem(f->s, data, 65536, NULL, &b), 0);
+	fd = store_blob_open(f->s, &b, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, 0, SEEK_END), 65536);
+	assert_int_equal(store_blob_ingest_fd(f->s, fd, NULL, &again, &e), 1);
+	assert_int_equal(again.id, b.id);
+	assert_string_equal(again.sha256, b.sha256);
+	/* a wrong expected digest still refuses (read as usual: the empty content) */
+	assert_true(store_blob_ingest_fd(f->s, fd, SHA256_ABC, &again, &e) < 0);
+	assert_int_equal(e.kind, CAFS_VALIDATION);
+	assert_int_equal(close(fd), 0);
+
+	store_blob_relpath(&b, rel, sizeof(rel));
+	(void)snprintf(path, sizeof(path), "%s/elsewhere/%s", f->root, rel);
+	(void)snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && cp '%s/%s' '%s'", path,
+		       f->dom, rel, path);
+	assert_int_equal(system(cmd), 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, 0, SEEK_END), 65536);
+	assert_true(store_blob_ingest_fd(f->s, fd, NULL, &again, &e) >= 0);
+	assert_int_not_equal(again.id, b.id);
+	assert_string_equal(again.sha256, SHA256_EMPTY);
+	assert_int_equal(close(fd), 0);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +873,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_blob, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_blob_by_reference, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store_blob", tests, NULL, NULL);
