@@ -62,5 +62,13 @@ t "resolve the SNAPSHOT back" get com.acme:app:2.0-SNAPSHOT
 J=$(ls "$WORK"/m2/com/acme/app/2.0-SNAPSHOT/app-2.0-*.jar 2>/dev/null | grep -v SNAPSHOT.jar | head -1)
 [ -z "$J" ] && J="$WORK/m2/com/acme/app/2.0-SNAPSHOT/app-2.0-SNAPSHOT.jar"
 t "the SNAPSHOT resolves to the newest build" cmp "$WORK/snap2.jar" "$J"
+# a deploy whose jar is refused (other bytes under a name the version has) stops Maven and
+# leaves the version Unfinished: consumers do not see it
+mkdir -p "$MNT/team/maven/com/acme/app/3.0" && cp "$WORK/snap1.jar" "$MNT/team/maven/com/acme/app/3.0/app-3.0.jar"
+t_fail "a deploy whose jar is refused fails" "ERROR" deploy 3.0 "$WORK/app.jar"
+same "that version stays Unfinished" "$(getfattr --absolute-names --only-values -n user.cafs.status "$MNT/team/maven/com/acme/app/3.0" 2>&1)" "Unfinished"
+grep -q "<version>3.0</version>" "$MNT/team/maven/com/acme/app/maven-metadata.xml" && flunk "maven-metadata.xml leaves it out" "$(cat "$MNT/team/maven/com/acme/app/maven-metadata.xml")" || pass "maven-metadata.xml leaves it out"
+rm -rf "$WORK/m2/com"
+t_fail "and it cannot be resolved" "ERROR" get com.acme:app:3.0
 unmount_domain
 finish

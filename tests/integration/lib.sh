@@ -18,7 +18,8 @@ failed=0
 
 DAEMON_PID=
 cleanup() {
-	if mountpoint -q "$MNT" 2>/dev/null; then
+	# /proc/mounts, not mountpoint -q: a killed daemon leaves a mount that stat cannot see
+	if grep -q " $MNT " /proc/mounts; then
 		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
 	fi
 	# never leave a daemon behind
