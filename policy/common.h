@@ -34,7 +34,7 @@ enum cafs_kind {
 struct cafs_error {
 	enum cafs_kind kind;
 	int sys_errno;
-	char msg[256];
+	char msg[512];
 };
 
 /*

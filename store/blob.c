@@ -732,9 +732,10 @@ int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, str
 	if (fstat(fd, &st) == 0) {
 		/* refuse a known-too-big regular file before copying gigabytes */
 		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > STORE_BLOB_SIZE_MAX)
-			return cafs_error_set(e, CAFS_QUOTA_EXCEEDED, EFBIG,
-					      "asset of %jd bytes is larger than the %llu-byte quota",
-					      (intmax_t)st.st_size, STORE_BLOB_SIZE_MAX);
+			return cafs_error_set(
+				e, CAFS_QUOTA_EXCEEDED, EFBIG,
+				"asset of %jd bytes is larger than the %llu-byte quota",
+				(intmax_t)st.st_size, STORE_BLOB_SIZE_MAX);
 		/* one of our own blobs: a dedup hit without reading a byte */
 		r = own_blob(s, fd, &st, ret, e);
 		if (r < 0)

@@ -35,13 +35,25 @@ struct store {
 	int blobs_fd; /* O_DIRECTORY of dir/blobs */
 	int tmp_fd;   /* O_DIRECTORY of dir/tmp */
 	sqlite3 *db;
-	int txn_depth;                 /* nesting of store_txn_begin() */
-	uint64_t commits;              /* transactions committed through this handle */
-	char actor[128];               /* who is written into the audit table */
-	bool no_tmpfile;               /* O_TMPFILE unsupported here: use named temp files */
-	const char *test_force_xxh128; /* tests only: pretend every ingest hashes to this */
+	int txn_depth;                  /* nesting of store_txn_begin() */
+	uint64_t commits;               /* transactions committed through this handle */
+	char actor[128];                /* who is written into the audit table */
+	bool no_tmpfile;                /* O_TMPFILE unsupported here: use named temp files */
+	const char *test_force_xxh128;  /* tests only: pretend every ingest hashes to this */
+	struct store_group_set *groups; /* the last snapshot of the package groups (group.c) */
 	struct store_stmt_slot stmts[STORE_STMT_CACHE];
 };
+
+struct store_group_set;
+void store_group_set_free(struct store_group_set *gs);
+
+/*
+ * The package groups' verdict alone (no package record) on @action into @repository for
+ * package @format/@namespace_/@name (stored form): 1 allowed, 0 denied, -errno. For listings,
+ * where the package's own record was looked at already.
+ */
+int store_group_allows(struct store *s, int action, const char *repository, enum cafs_format format,
+		       const char *namespace_, const char *name, struct cafs_error *e);
 
 /* Current time in microseconds since the epoch (CLOCK_REALTIME). */
 int64_t store_now_us(void);

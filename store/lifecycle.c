@@ -28,6 +28,7 @@
 
 #include "policy/version.h"
 #include "store/blob.h"
+#include "store/group.h"
 #include "store/internal.h"
 #include "store/package.h"
 #include "store/store.h"
@@ -883,6 +884,8 @@ struct copy_dest {
 static int judge_copy(struct batch *b, const struct copy_source *src, const struct copy_dest *dst,
 		      bool allow_overwrite, struct cafs_error *e)
 {
+	struct store_origin_verdict v;
+
 	for (size_t i = 0; i < b->n; i++) {
 		struct store_batch_item *it = &b->items[i];
 		struct plan *p = &b->plans[i];
@@ -922,13 +925,16 @@ static int judge_copy(struct batch *b, const struct copy_source *src, const stru
 				  it->version);
 			continue;
 		}
-		/* decision 4: the destination's PUBLISH control gates a copy */
-		if (dst->pkg && strcmp(dst->publish, "BLOCK") == 0) {
-			item_fail(
-				it, STORE_VERSION_NOT_ALLOWED,
-				"package '%s' in repository '%s' has origin control publish=BLOCK: "
-				"no version may be copied into it",
-				b->pc.display, dst->name);
+		/*
+		 * decision 4: the destination's PUBLISH origin controls (the package's and its
+		 * group's, spec §7.7) gate a copy
+		 */
+		r = store_origin_decide(b->s, CAFS_ACTION_PUBLISH, dst->name, b->pc.format,
+					b->pc.namespace_, b->pc.package, &v, e);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			item_fail(it, STORE_VERSION_NOT_ALLOWED, "%s", v.explain);
 			continue;
 		}
 		if (!dst->pkg)

@@ -20,6 +20,7 @@
 
 #include "policy/version.h"
 #include "store/extract.h"
+#include "store/group.h"
 #include "store/internal.h"
 #include "store/maven.h"
 #include "store/store.h"
@@ -440,14 +441,14 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 	r = store_repo_id(s, req->repository, &repo, e);
 	if (r < 0)
 		return r;
+	/* spec §7.7: the package's publish control and its package group's PUBLISH restriction */
+	r = store_origin_require(s, CAFS_ACTION_PUBLISH, req->repository, c->format, c->namespace_,
+				 c->package, e);
+	if (r < 0)
+		return r;
 	found = store_pkg_find(s, repo, c, &pkg, publish, upstream, e);
 	if (found < 0)
 		return found;
-	if (found && strcmp(publish, "BLOCK") == 0)
-		return cafs_error_set(e, CAFS_ACCESS_DENIED, EPERM,
-				      "package '%s' in repository '%s' has origin control publish="
-				      "BLOCK: no version may be published into it",
-				      c->display, req->repository);
 	if (!found) {
 		r = store_pkg_create(s, repo, c, &pkg, e);
 		if (r < 0)

@@ -249,7 +249,7 @@ struct store_batch_item {
 	bool omitted;       /* copy: already in the destination, identical: left out of responses */
 	char revision[64];  /* on success: the version's revision */
 	const char *status; /* on success: "Published", ..., "Disposed" or "Deleted"; static */
-	char message[256];  /* on failure: why */
+	char message[1024]; /* on failure: why */
 };
 
 /* A batch's outcome: one item per distinct requested version, in request order. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/group.h"
 #include "store/internal.h"
 #include "store/package.h"
 #include "store/store.h"
@@ -576,45 +577,36 @@ static int domain_xattr(struct store *s, struct sbuf *b, struct cafs_error *e)
 }
 
 /*
- * user.cafs.explain: why the next publish, ingest or retain of this package into this
- * repository would be allowed or refused, with the setting that decides. Package groups
- * join this chain when they exist; until then the root group allows all three.
+ * user.cafs.explain: for each of the three ways a version can enter this repository, the
+ * decision of spec §7.7 (the package's own controls, its package group, inheritance, allowed
+ * lists) with its reason chain, as `cafs explain` shows it.
  */
 static int explain(struct store *s, int64_t repo, const struct store_node *n, struct sbuf *b,
 		   struct cafs_error *e)
 {
-	struct store_pkg_coord c = {.format = n->format};
-	char publish[8] = "", upstream[8] = "";
-	int64_t pkg;
-	json_t *o;
-	int r;
+	struct store_origin_verdict *v = malloc(sizeof(*v));
+	json_t *o = json_object();
+	int r = 0;
 
-	(void)snprintf(c.namespace_, sizeof(c.namespace_), "%s", n->namespace_);
-	(void)snprintf(c.package, sizeof(c.package), "%s", n->package);
-	r = store_pkg_find(s, repo, &c, &pkg, publish, upstream, e);
-	if (r < 0)
+	(void)repo;
+	if (!v || !o) {
+		free(v);
+		json_decref(o);
+		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+	}
+	for (int a = 0; r >= 0 && a < CAFS_ACTION_N; a++) {
+		r = store_origin_decide(s, (enum cafs_origin_action)a, n->repository, n->format,
+					n->namespace_, n->package, v, e);
+		if (r >= 0)
+			json_object_set_new(o, cafs_origin_action_name(a),
+					    json_pack("{s:s,s:s}", "decision",
+						      r > 0 ? "ALLOW" : "DENY", "reason",
+						      v->explain));
+	}
+	free(v);
+	if (r < 0) {
+		json_decref(o);
 		return r;
-	o = json_object();
-	for (int i = 0; i < 3; i++) {
-		static const char *const actions[] = {"PUBLISH", "EXTERNAL_UPSTREAM",
-						      "INTERNAL_UPSTREAM"};
-		const char *control = i == 0 ? publish : upstream;
-		bool blocked = r > 0 && strcmp(control, "BLOCK") == 0;
-		char reason[256];
-
-		if (r == 0)
-			(void)snprintf(reason, sizeof(reason),
-				       "no package record in '%s' yet: the package group decides "
-				       "(root group /*: ALLOW)",
-				       n->repository);
-		else
-			(void)snprintf(reason, sizeof(reason),
-				       "package origin control %s=%s in '%s'%s",
-				       i == 0 ? "publish" : "upstream", control, n->repository,
-				       blocked ? "" : "; package group /* (root): ALLOW");
-		json_object_set_new(o, actions[i],
-				    json_pack("{s:s,s:s}", "decision", blocked ? "DENY" : "ALLOW",
-					      "reason", reason));
 	}
 	sb_json(b, o);
 	return 0;

@@ -144,6 +144,30 @@ static const char *const migrations[] = {
 	"ALTER TABLE assets ADD COLUMN metadata_blob_id INTEGER REFERENCES blobs(id);"
 	"CREATE INDEX assets_by_metadata_blob ON assets(metadata_blob_id)"
 	" WHERE metadata_blob_id IS NOT NULL;",
+
+	/* 4: package groups (spec §7): patterns in canonical form, and the root group, which
+	   matches everything */
+	"CREATE TABLE package_groups ("
+	"  id INTEGER PRIMARY KEY,"
+	"  pattern TEXT NOT NULL UNIQUE,"
+	"  description TEXT,"
+	"  contact_info TEXT,"
+	"  publish TEXT NOT NULL CHECK (publish IN"
+	"    ('INHERIT', 'ALLOW', 'ALLOW_SPECIFIC_REPOSITORIES', 'BLOCK')),"
+	"  external_upstream TEXT NOT NULL CHECK (external_upstream IN"
+	"    ('INHERIT', 'ALLOW', 'ALLOW_SPECIFIC_REPOSITORIES', 'BLOCK')),"
+	"  internal_upstream TEXT NOT NULL CHECK (internal_upstream IN"
+	"    ('INHERIT', 'ALLOW', 'ALLOW_SPECIFIC_REPOSITORIES', 'BLOCK')),"
+	"  created_us INTEGER NOT NULL);"
+	"CREATE TABLE package_group_allowed ("
+	"  group_id INTEGER NOT NULL REFERENCES package_groups(id) ON DELETE CASCADE,"
+	"  restriction TEXT NOT NULL CHECK (restriction IN"
+	"    ('PUBLISH', 'EXTERNAL_UPSTREAM', 'INTERNAL_UPSTREAM')),"
+	"  repository TEXT NOT NULL,"
+	"  PRIMARY KEY (group_id, restriction, repository)) WITHOUT ROWID;"
+	"INSERT INTO package_groups (pattern, publish, external_upstream, internal_upstream,"
+	"  created_us) VALUES ('/*', 'ALLOW', 'ALLOW', 'ALLOW',"
+	"  CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER));",
 };
 
 int store_schema_version(void)

@@ -231,6 +231,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	store_group_set_free(s->groups);
 	for (size_t i = 0; i < STORE_STMT_CACHE; i++)
 		sqlite3_finalize(s->stmts[i].stmt);
 	if (s->db)
@@ -712,20 +713,43 @@ void store_tags_free(struct store_tag *tags, size_t n)
 	free(tags);
 }
 
-int store_audit_list(struct store *s, size_t limit, struct store_audit_row **ret, size_t *ret_n,
-		     struct cafs_error *e)
+int store_audit_list(struct store *s, const struct store_audit_filter *f, size_t limit,
+		     struct store_audit_row **ret, size_t *ret_n, struct cafs_error *e)
 {
+	static const struct store_audit_filter all = {0};
 	struct store_audit_row *rows = NULL;
+	char repo_arn[512] = "", pkg_prefix[512] = "", owner[13] = "";
 	size_t n = 0;
-	sqlite3_stmt *st = store_stmt(s,
-				      "SELECT id, time_us, who, action, resource, outcome, reason "
-				      "FROM audit ORDER BY id DESC LIMIT ?",
-				      e);
+	sqlite3_stmt *st = store_stmt(
+		s,
+		"SELECT id, time_us, who, action, resource, outcome, reason FROM audit "
+		"WHERE (?2 IS NULL OR resource = ?2 OR substr(resource, 1, length(?3)) = ?3) "
+		"AND (?4 IS NULL OR (instr(resource, ':package/') > 0 AND "
+		"instr(resource || '/', '/' || ?4 || '/') > 0)) "
+		"AND (?5 IS NULL OR outcome = ?5 OR (?5 = 'refused' AND outcome <> 'ok')) "
+		"AND time_us >= ?6 ORDER BY id DESC LIMIT ?1",
+		e);
 	int rc;
 
 	if (!st)
 		return -EIO;
+	if (!f)
+		f = &all;
 	sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
+	if (f->repository) {
+		(void)store_domain_owner(s, owner, NULL);
+		store_repository_arn(owner, s->name, f->repository, repo_arn, sizeof(repo_arn));
+		(void)snprintf(pkg_prefix, sizeof(pkg_prefix),
+			       "arn:aws:codeartifact:" STORE_REGION ":%s:package/%s/%s/", owner,
+			       s->name, f->repository);
+		sqlite3_bind_text(st, 2, repo_arn, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, pkg_prefix, -1, SQLITE_STATIC);
+	}
+	if (f->package)
+		sqlite3_bind_text(st, 4, f->package, -1, SQLITE_STATIC);
+	if (f->outcome)
+		sqlite3_bind_text(st, 5, f->outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, f->since_us);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_audit_row *nr = reallocarray(rows, n + 1, sizeof(*rows));
 		const unsigned char *reason;

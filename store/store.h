@@ -194,7 +194,18 @@ struct store_audit_row {
 	char *reason;
 };
 
-/* The last @limit audit rows (0 = all), newest first. Free with store_audit_free(). */
-int store_audit_list(struct store *s, size_t limit, struct store_audit_row **ret, size_t *ret_n,
-		     struct cafs_error *e);
+/* Which audit rows to list; every field optional (NULL / 0). */
+struct store_audit_filter {
+	const char *repository; /* rows about this repository or its packages */
+	const char *package;    /* rows about packages of this name (any repository) */
+	const char *outcome;    /* "ok", an exception name, or "refused" (anything but ok) */
+	int64_t since_us;       /* rows at or after this time */
+};
+
+/*
+ * The last @limit audit rows (0 = all) that pass @f (may be NULL), newest first. Free with
+ * store_audit_free().
+ */
+int store_audit_list(struct store *s, const struct store_audit_filter *f, size_t limit,
+		     struct store_audit_row **ret, size_t *ret_n, struct cafs_error *e);
 void store_audit_free(struct store_audit_row *rows, size_t n);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/group.h"
 #include "store/internal.h"
 #include "store/package.h"
 #include "store/store.h"
@@ -51,8 +52,17 @@ int view_sources(struct store *s, int64_t repo, enum cafs_format format, const c
 		r = store_pkg_find(s, repo, &c, &pkg, NULL, upstream, e);
 		if (r < 0)
 			return r;
-		if (r > 0 && strcmp(upstream, "BLOCK") == 0)
+		if (r > 0 && strcmp(upstream, "BLOCK") == 0) {
 			ret->n = 1;
+		} else if (ret->n > 1) {
+			/* what could not be retained is not shown (CodeArtifact answers 404) */
+			r = store_group_allows(s, CAFS_ACTION_INTERNAL_UPSTREAM, ret->nodes[0].name,
+					       format, c.namespace_, c.package, e);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				ret->n = 1;
+		}
 	}
 	ret->json_ids[o++] = '[';
 	for (size_t i = 0; i < ret->n; i++)
@@ -313,7 +323,8 @@ int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 		return r;
 	st = store_stmt(
 		s,
-		"SELECT DISTINCT p.namespace, p.name FROM packages p JOIN package_versions v ON "
+		"SELECT p.namespace, p.name, max(p.repository_id = ?5) FROM packages p JOIN "
+		"package_versions v ON "
 		"v.package_id = p.id WHERE p.repository_id IN (SELECT value FROM json_each(?1)) "
 		"AND p.format = ?2 AND (?3 IS NULL OR p.namespace = ?3) AND (?4 IS NULL OR "
 		"substr(p.namespace, 1, length(?4)) = ?4) AND (v.status IN ('Published', "
@@ -321,7 +332,8 @@ int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 		"AND "
 		"(p.repository_id = ?5 OR NOT EXISTS (SELECT 1 FROM packages b WHERE "
 		"b.repository_id = ?5 AND b.format = p.format AND b.namespace = p.namespace AND "
-		"b.name = p.name AND b.origin_upstream = 'BLOCK')) ORDER BY p.namespace, p.name",
+		"b.name = p.name AND b.origin_upstream = 'BLOCK')) GROUP BY p.namespace, p.name "
+		"ORDER BY p.namespace, p.name",
 		e);
 	if (!st)
 		return -EIO;
@@ -338,7 +350,23 @@ int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 		size_t n = 0;
 
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			void *nr = reallocarray(rows, n + 1, sizeof(*rows));
+			void *nr;
+
+			/* seen only upstream, and its group refuses retention here: not shown */
+			if (!sqlite3_column_int(st, 2) && src.n > 1) {
+				r = store_group_allows(s, CAFS_ACTION_INTERNAL_UPSTREAM,
+						       src.nodes[0].name, format,
+						       (const char *)sqlite3_column_text(st, 0),
+						       (const char *)sqlite3_column_text(st, 1), e);
+				if (r < 0) {
+					free(rows);
+					(void)sqlite3_reset(st);
+					return r;
+				}
+				if (r == 0)
+					continue;
+			}
+			nr = reallocarray(rows, n + 1, sizeof(*rows));
 
 			if (!nr) {
 				free(rows);

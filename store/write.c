@@ -165,8 +165,8 @@ static int write_one(struct store *s, const char *path, struct wpath *p, int fd,
 		     struct cafs_error *e)
 {
 	struct store_metadata *meta = NULL;
-	struct store_publish req = {.repository = p->repo, .coord = {.format = p->format},
-				     .sha256_only = true};
+	struct store_publish req = {
+		.repository = p->repo, .coord = {.format = p->format}, .sha256_only = true};
 	struct store_publish_result res;
 	enum store_file_kind kind = STORE_FILE_UNKNOWN;
 	char ns[CAFS_PACKAGE_FIELD_MAX + 1] = "";

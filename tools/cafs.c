@@ -159,9 +159,91 @@ static const struct cli_opt umount_opts[] = {
 	{"MOUNTPOINT", CLI_ARGS, true, NULL, "the mount point to unmount"},
 	{NULL},
 };
+#define GROUP_OPT                                                                          \
+	{                                                                                  \
+		"--package-group", CLI_STR, true, "PATTERN", "the package group's pattern" \
+	}
+#define PAGE_OPTS                                                                      \
+	{"--max-results", CLI_INT, false, "N", "page size (1-1000)"},                  \
+	{                                                                              \
+		"--next-token", CLI_STR, false, "TOKEN", "continue a previous listing" \
+	}
+static const struct cli_opt group_opts[] = {DOMAIN_OPTS, GROUP_OPT, {NULL}};
+static const struct cli_opt group_edit_opts[] = {
+	DOMAIN_OPTS,
+	GROUP_OPT,
+	{"--contact-info", CLI_STR, false, "TEXT", "how to reach the group's owners"},
+	{"--description", CLI_STR, false, "TEXT", "what the group is for"},
+	{NULL},
+};
+static const struct cli_opt group_origin_opts[] = {
+	DOMAIN_OPTS,
+	GROUP_OPT,
+	{"--restrictions", CLI_LIST, false,
+	 "PUBLISH=MODE,EXTERNAL_UPSTREAM=MODE,INTERNAL_UPSTREAM=MODE",
+	 "modes: ALLOW, BLOCK, ALLOW_SPECIFIC_REPOSITORIES or INHERIT (those not named are kept)"},
+	{"--add-allowed-repositories", CLI_LIST, false,
+	 "originRestrictionType=TYPE,repositoryName=NAME",
+	 "add repositories to a restriction's allowed list"},
+	{"--remove-allowed-repositories", CLI_LIST, false,
+	 "originRestrictionType=TYPE,repositoryName=NAME",
+	 "remove repositories from a restriction's allowed list"},
+	{NULL},
+};
+static const struct cli_opt list_groups_opts[] = {
+	DOMAIN_OPTS,
+	{"--prefix", CLI_STR, false, "PREFIX", "only patterns starting with PREFIX"},
+	PAGE_OPTS,
+	{NULL},
+};
+static const struct cli_opt list_sub_groups_opts[] = {DOMAIN_OPTS, GROUP_OPT, PAGE_OPTS, {NULL}};
+static const struct cli_opt allowed_repos_opts[] = {
+	DOMAIN_OPTS,
+	GROUP_OPT,
+	{"--origin-restriction-type", CLI_STR, true, "TYPE",
+	 "PUBLISH, EXTERNAL_UPSTREAM or INTERNAL_UPSTREAM"},
+	PAGE_OPTS,
+	{NULL},
+};
+static const struct cli_opt associated_group_opts[] = {
+	DOMAIN_OPTS,
+	{"--format", CLI_STR, true, "FORMAT", "npm, pypi, maven, generic, ..."},
+	{"--namespace", CLI_STR, false, "NS",
+	 "namespace: npm scope without '@', Maven groupId, generic namespace"},
+	{"--package", CLI_STR, true, "NAME", "the package (it need not exist)"},
+	{NULL},
+};
+static const struct cli_opt associated_packages_opts[] = {
+	DOMAIN_OPTS,
+	GROUP_OPT,
+	{"--preview", CLI_FLAG, false, NULL,
+	 "answer as if the group existed (it may not yet): what creating it would take over"},
+	PAGE_OPTS,
+	{NULL},
+};
+static const struct cli_opt explain_opts[] = {
+	DOMAIN_OPTS,
+	{"--repository", CLI_STR, true, "NAME", "the repository a version would enter"},
+	{"--format", CLI_STR, true, "FORMAT", "npm, pypi, maven, generic, ..."},
+	{"--namespace", CLI_STR, false, "NS",
+	 "namespace: npm scope without '@', Maven groupId, generic namespace"},
+	{"--package", CLI_STR, true, "NAME", "the package (it need not exist)"},
+	{"--action", CLI_STR, true, "ACTION",
+	 "PUBLISH, EXTERNAL_UPSTREAM (ingest through the repository's external connection) or "
+	 "INTERNAL_UPSTREAM (retain from an upstream repository)"},
+	{NULL},
+};
+
 static const struct cli_opt audit_opts[] = {
 	DOMAIN_OPTS,
 	{"--max-results", CLI_INT, false, "N", "newest N events (default 100, 0 = all)"},
+	{"--repository", CLI_STR, false, "NAME",
+	 "only events about this repository or its packages"},
+	{"--package", CLI_STR, false, "NAME", "only events about packages of this name"},
+	{"--outcome", CLI_STR, false, "OUTCOME",
+	 "only this outcome: ok, an exception name (AccessDeniedException, ...) or refused (all "
+	 "but ok)"},
+	{"--since", CLI_STR, false, "WHEN", "only events since 30s, 10m, 2h, 7d ago or a UTC time"},
 	{NULL},
 };
 
@@ -238,12 +320,20 @@ static const struct cli_cmd commands[] = {
 	 "version fails, nothing is copied and the others are reported SKIPPED; the command "
 	 "still exits 0.",
 	 copy_opts, cmd_copy_package_versions},
+	{"create-package-group", "create a package group (all its restrictions INHERIT)",
+	 "The pattern is /FORMAT/NAMESPACE/NAME with $ (exact), ~ (prefix on a word boundary) "
+	 "or * (everything below); /* is the root group every domain has.",
+	 group_edit_opts, cmd_create_package_group},
 	{"create-domain", "create a domain", "The domain is a folder of the store root.",
 	 create_domain_opts, cmd_create_domain},
 	{"create-repository", "create a repository, optionally with ordered upstreams", NULL,
 	 create_repository_opts, cmd_create_repository},
 	{"delete-domain", "delete a domain that has no repositories", NULL, domain_opts,
 	 cmd_delete_domain},
+	{"delete-package-group", "delete a package group; its sub-groups attach to its parent",
+	 "Packages are never deleted with it; they belong to the next most specific group. The "
+	 "root group /* cannot be deleted.",
+	 group_opts, cmd_delete_package_group},
 	{"delete-package", "delete a package with all its versions and origin configuration", NULL,
 	 package_opts, cmd_delete_package},
 	{"delete-package-versions", "delete versions with their assets",
@@ -256,6 +346,10 @@ static const struct cli_cmd commands[] = {
 	 cmd_delete_repository},
 	{"describe-domain", "show a domain, with its deduplicated asset bytes", NULL, domain_opts,
 	 cmd_describe_domain},
+	{"describe-package-group",
+	 "show a package group: its parent and, per restriction, mode, effective mode and where "
+	 "it is inherited from",
+	 NULL, group_opts, cmd_describe_package_group},
 	{"describe-package", "show a package and its origin configuration", NULL, package_opts,
 	 cmd_describe_package},
 	{"describe-package-version", "show a version's metadata, revision, status and origin", NULL,
@@ -270,6 +364,25 @@ static const struct cli_cmd commands[] = {
 	 "disk. All or nothing: if a version fails, nothing is disposed and the others are "
 	 "reported SKIPPED; the command still exits 0.",
 	 dispose_opts, cmd_dispose_package_versions},
+	{"explain", "why a version may or may not enter a repository a given way (cafs)",
+	 "Shows the package's own origin controls, the package group it belongs to and why that "
+	 "one (strong or weak match, most specific), the group's mode and where an inherited "
+	 "mode comes from, the allowed-repository list, and the verdict.",
+	 explain_opts, cmd_explain},
+	{"get-associated-package-group", "show the package group a package belongs to",
+	 "Works for packages that exist nowhere yet. associationType is STRONG, or WEAK when "
+	 "the name matches only up to case, separators or look-alike characters (a weakly "
+	 "associated package can take no new versions at all).",
+	 associated_group_opts, cmd_get_associated_package_group},
+	{"list-allowed-repositories-for-group",
+	 "list the repositories on a package group's allowed list for one restriction", NULL,
+	 allowed_repos_opts, cmd_list_allowed_repositories_for_group},
+	{"list-associated-packages", "list the packages that belong to a package group", NULL,
+	 associated_packages_opts, cmd_list_associated_packages},
+	{"list-package-groups", "list the package groups of a domain", NULL, list_groups_opts,
+	 cmd_list_package_groups},
+	{"list-sub-package-groups", "list the direct children of a package group", NULL,
+	 list_sub_groups_opts, cmd_list_sub_package_groups},
 	{"list-domains", "list the domains of the store", NULL, list_domains_opts,
 	 cmd_list_domains},
 	{"list-repositories", "list the repositories of every domain of the store", NULL,
@@ -319,6 +432,13 @@ static const struct cli_cmd commands[] = {
 	 "All or nothing: if a version fails, nothing changes and the others are reported "
 	 "SKIPPED; the command still exits 0.",
 	 update_status_opts, cmd_update_package_versions_status},
+	{"update-package-group", "change a package group's description or contact info", NULL,
+	 group_edit_opts, cmd_update_package_group},
+	{"update-package-group-origin-configuration",
+	 "set a package group's origin restrictions and allowed-repository lists",
+	 "At most 100 allowed-repository additions and removals per call. The response lists "
+	 "what was added and removed.",
+	 group_origin_opts, cmd_update_package_group_origin_configuration},
 	{"update-repository", "change a repository's description or replace its upstream list",
 	 NULL, update_repository_opts, cmd_update_repository},
 };

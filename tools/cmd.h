@@ -51,6 +51,17 @@ int open_domain(struct cli *c, struct store **ret, struct cafs_error *e);
 json_t *page(struct cli *c, json_t *items, const char *key, int *ret_exit);
 
 int cmd_create_domain(struct cli *c);
+int cmd_create_package_group(struct cli *c);
+int cmd_describe_package_group(struct cli *c);
+int cmd_update_package_group(struct cli *c);
+int cmd_update_package_group_origin_configuration(struct cli *c);
+int cmd_delete_package_group(struct cli *c);
+int cmd_list_package_groups(struct cli *c);
+int cmd_list_sub_package_groups(struct cli *c);
+int cmd_list_allowed_repositories_for_group(struct cli *c);
+int cmd_get_associated_package_group(struct cli *c);
+int cmd_list_associated_packages(struct cli *c);
+int cmd_explain(struct cli *c);
 int cmd_describe_domain(struct cli *c);
 int cmd_delete_domain(struct cli *c);
 int cmd_list_domains(struct cli *c);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "policy/common.h"
@@ -561,16 +562,61 @@ int cmd_list_tags_for_resource(struct cli *c)
 	return cli_print(c, json_pack("{s:o}", "tags", arr));
 }
 
+/*
+ * --since: "30s", "10m", "2h", "7d" ago, or a UTC time "2026-11-21", "2026-11-21T10:00" or
+ * "2026-11-21T10:00:00". Microseconds since the epoch, or -1.
+ */
+static long long parse_since(const char *v)
+{
+	static const char *const forms[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"};
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (!errno && end != v && n >= 0 && end[0] && !end[1]) {
+		long long unit = end[0] == 's'   ? 1
+				 : end[0] == 'm' ? 60
+				 : end[0] == 'h' ? 3600
+				 : end[0] == 'd' ? 86400
+						 : 0;
+
+		if (unit)
+			return (long long)time(NULL) * 1000000 - n * unit * 1000000;
+	}
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct tm tm = {0};
+		const char *rest = strptime(v, forms[i], &tm);
+
+		if (rest && (!*rest || strcmp(rest, "Z") == 0))
+			return (long long)timegm(&tm) * 1000000;
+	}
+	return -1;
+}
+
 int cmd_audit(struct cli *c)
 {
 	_cleanup_(store_closep) struct store *s = NULL;
 	struct store_audit_row *rows = NULL;
+	struct store_audit_filter f = {
+		.repository = cli_str(c, "--repository"),
+		.package = cli_str(c, "--package"),
+		.outcome = cli_str(c, "--outcome"),
+	};
 	struct cafs_error e;
 	size_t n = 0;
 	json_t *arr;
 
+	if (cli_given(c, "--since")) {
+		long long since = parse_since(cli_str(c, "--since"));
+
+		if (since < 0)
+			return cli_usage(c, "--since takes 30s, 10m, 2h, 7d or a UTC time such as "
+					    "2026-11-21T10:00:00");
+		f.since_us = since;
+	}
 	if (open_domain(c, &s, &e) < 0 ||
-	    store_audit_list(s, (size_t)cli_int(c, "--max-results", 100), &rows, &n, &e) < 0)
+	    store_audit_list(s, &f, (size_t)cli_int(c, "--max-results", 100), &rows, &n, &e) < 0)
 		return cli_fail(&e);
 	arr = json_array();
 	for (size_t i = 0; i < n; i++) {

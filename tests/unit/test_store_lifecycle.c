@@ -370,7 +370,7 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(status_of(f, "ra", generic("2.0"), NULL), STORE_STATUS_PUBLISHED);
 
 	/* one audit row for the call, naming the failure */
-	assert_int_equal(store_audit_list(f->s, 1, &rows, &n, &e), 0);
+	assert_int_equal(store_audit_list(f->s, NULL, 1, &rows, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(rows[0].action, "UpdatePackageVersionsStatus");
 	assert_string_equal(rows[0].outcome, "FAILED");
@@ -400,7 +400,7 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(e.kind, CAFS_NOT_FOUND);
 	req.repository = "ghost";
 	assert_int_equal(store_version_delete(f->s, &req, &res, &e), -ENOENT);
-	assert_int_equal(store_audit_list(f->s, 1, &rows, &n, &e), 0);
+	assert_int_equal(store_audit_list(f->s, NULL, 1, &rows, &n, &e), 0);
 	assert_string_equal(rows[0].action, "DeletePackageVersions");
 	assert_string_equal(rows[0].outcome, "ResourceNotFoundException");
 	store_audit_free(rows, n);
