@@ -617,6 +617,12 @@ int store_view_setxattr(struct store *s, const char *path, const char *name, con
 	if (strcmp(name, "user.cafs.status") == 0 && n.kind == STORE_NODE_VERSION) {
 		int st = store_status_parse(v);
 
+		if (st == STORE_STATUS_UNFINISHED || st == STORE_STATUS_DISPOSED)
+			/* statuses, but never the target of a status change (spec §4.2) */
+			return cafs_error_set(e, CAFS_CONFLICT, EPERM,
+					      "a version cannot be set to %s: set Published, "
+					      "Unlisted or Archived",
+					      v);
 		if (st != STORE_STATUS_PUBLISHED && st != STORE_STATUS_UNLISTED &&
 		    st != STORE_STATUS_ARCHIVED)
 			return cafs_error_set(e, CAFS_VALIDATION, EINVAL,

@@ -114,6 +114,22 @@ same "the foreign attribute is not kept" "$(getfattr --absolute-names -n user.or
 t "cp -a between two places of the mount, no warning" bash -c "out=\$(cp -a '$M/team/pypi/xat/1.0/xat-1.0-py3-none-any.whl' '$M/other/pypi/' 2>&1) && [ -z \"\$out\" ]"
 t "rsync -aX between two places of the mount" rsync -aX "$M/team/pypi/xat/1.0/xat-1.0-py3-none-any.whl" "$M/other/pypi/xat/1.0/"
 
+# --- status by xattr: every legal transition, and the illegal ones ---------------------------------
+V=$M/team/generic/ns/states
+mk3() { mkdir -p "$V/1" "$V/2" "$V/3" && for v in 1 2 3; do echo "$v" >"$V/$v/f.txt" || return 1; done; }
+t "three Unfinished versions" mk3
+status() { getfattr --absolute-names --only-values -n user.cafs.status "$1" 2>&1; }
+for step in 1:Unlisted 1:Archived 1:Published 1:Unlisted 1:Published 1:Archived 1:Unlisted 1:Archived 2:Published 3:Archived; do
+	v=${step%%:*} to=${step#*:}
+	from=$(status "$V/$v")
+	t "$from -> $to by setfattr" setfattr -n user.cafs.status -v "$to" "$V/$v"
+	same "reads $to" "$(status "$V/$v")" "$to"
+done
+t_fail "-> Unfinished is EPERM" "not permitted" setfattr -n user.cafs.status -v Unfinished "$V/2"
+t_fail "-> Disposed is EPERM (dispose-package-versions does that)" "not permitted" setfattr -n user.cafs.status -v Disposed "$V/2"
+t_fail "a word that is no status is EINVAL" "Invalid argument" setfattr -n user.cafs.status -v Gone "$V/2"
+same "the refused changes changed nothing" "$(status "$V/2")" "Published"
+
 # --- cp of a 1 GiB asset inside the mount: by reference ------------------------------------------
 head -c $((1024 * 1024 * 1024)) /dev/zero | tr '\0' 'z' >"$WORK/big.bin"
 t "publish a 1 GiB generic asset" bash -c "mkdir -p '$M/team/generic/ns/big/1' && cp '$WORK/big.bin' '$M/team/generic/ns/big/1/' && setfattr -n user.cafs.status -v Published '$M/team/generic/ns/big/1'"
