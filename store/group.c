@@ -783,7 +783,9 @@ int store_group_packages(struct store *s, const char *pattern, bool preview,
 		g[target].text = text;
 		(void)cafs_group_pattern_parse(text, &g[target].pattern, NULL);
 	}
-	st = store_stmt(s, "SELECT DISTINCT format, namespace, name FROM packages ORDER BY 1, 2, 3",
+	st = store_stmt(s,
+			"SELECT DISTINCT format, namespace, name FROM packages "
+			"ORDER BY format || '/' || namespace || '/' || name",
 			e);
 	if (!st) {
 		free(g);

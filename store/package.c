@@ -461,7 +461,15 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 		return cafs_error_set(e, CAFS_CONFLICT, EROFS,
 				      "version '%s' of package '%s' is %s: it takes no assets",
 				      c->version, c->display, store_status_name(status));
-	if (!found && c->format != CAFS_FORMAT_GENERIC && strcmp(upstream, "BLOCK") != 0) {
+	/* spec §2.6 concerns what the repository can reach: not what its group keeps out */
+	if (!found && c->format != CAFS_FORMAT_GENERIC && strcmp(upstream, "BLOCK") != 0)
+		r = store_group_allows(s, CAFS_ACTION_INTERNAL_UPSTREAM, req->repository, c->format,
+				       c->namespace_, c->package, e);
+	else
+		r = 0;
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		r = upstream_conflict(s, repo, req->repository, c, e);
 		if (r < 0)
 			return r;
@@ -654,6 +662,10 @@ int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 			"(pip reads the name)",
 			req->asset_name, req->coord.package, c.version);
 	store_pkg_resource(s, req->repository, &c, resource, sizeof(resource));
+	/* refused by origin controls: before a byte is stored (asked again in the transaction) */
+	if (r == 0)
+		r = store_origin_require(s, CAFS_ACTION_PUBLISH, req->repository, c.format,
+					 c.namespace_, c.package, e);
 	if (r == 0)
 		r = store_blob_ingest_fd(s, fd, req->asset_sha256, &blob, e);
 	if (r >= 0 && req->meta && req->meta->core_metadata) {

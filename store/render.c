@@ -658,8 +658,17 @@ static int xattr_value(struct store *s, const struct store_node *n, const char *
 		if (strcmp(name, "explain") == 0)
 			return explain(s, repo, n, b, e);
 		if (strcmp(name, "package-group") == 0) {
-			sb_printf(b, "/*"); /* the root group, until package groups exist */
-			return 0;
+			struct store_group *g = malloc(sizeof(*g));
+			enum cafs_match m;
+
+			if (!g)
+				return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+			r = store_group_associated(s, n->format, n->namespace_, n->package, g, &m,
+						   e);
+			if (r == 0)
+				sb_printf(b, "%s", g->pattern);
+			free(g);
+			return r < 0 ? r : 0;
 		}
 		(void)snprintf(c.namespace_, sizeof(c.namespace_), "%s", n->namespace_);
 		(void)snprintf(c.package, sizeof(c.package), "%s", n->package);

@@ -393,6 +393,21 @@ int store_repository_delete(struct store *s, const char *name, struct store_repo
 		}
 	}
 	if (r == 0) {
+		/* package groups' allowed lists name it: a new repository of that name must not
+		 * inherit its rights */
+		st = store_stmt(s, "DELETE FROM package_group_allowed WHERE repository = ?", e);
+		if (!st) {
+			r = -EIO;
+		} else {
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+			r = sqlite3_step(st);
+			(void)sqlite3_reset(st);
+			r = r == SQLITE_DONE
+				    ? 0
+				    : store_sql_error(s, r, "forget allowed repository", e);
+		}
+	}
+	if (r == 0) {
 		st = store_stmt(s, "DELETE FROM resource_tags WHERE resource_arn = ?", e);
 		if (!st) {
 			r = -EIO;

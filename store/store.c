@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,6 +714,24 @@ void store_tags_free(struct store_tag *tags, size_t n)
 	free(tags);
 }
 
+/* The package name component of a package ARN "...:package/D/R/FORMAT/NS/NAME[/VERSION]". */
+static bool audit_names_package(const char *resource, const char *package)
+{
+	const char *p = strstr(resource, ":package/");
+	size_t len = strlen(package);
+
+	if (!p)
+		return false;
+	p += strlen(":package/");
+	for (int i = 0; i < 4; i++) { /* domain, repository, format, namespace */
+		p = strchr(p, '/');
+		if (!p)
+			return false;
+		p++;
+	}
+	return strncmp(p, package, len) == 0 && (p[len] == '\0' || p[len] == '/');
+}
+
 int store_audit_list(struct store *s, const struct store_audit_filter *f, size_t limit,
 		     struct store_audit_row **ret, size_t *ret_n, struct cafs_error *e)
 {
@@ -729,13 +748,14 @@ int store_audit_list(struct store *s, const struct store_audit_filter *f, size_t
 		"AND (?5 IS NULL OR outcome = ?5 OR (?5 = 'refused' AND outcome <> 'ok')) "
 		"AND time_us >= ?6 ORDER BY id DESC LIMIT ?1",
 		e);
-	int rc;
+	int rc = SQLITE_DONE;
 
 	if (!st)
 		return -EIO;
 	if (!f)
 		f = &all;
-	sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
+	/* the package filter is exact in C below, so the SQL one is a superset: no LIMIT there */
+	sqlite3_bind_int64(st, 1, limit && !f->package ? (sqlite3_int64)limit : -1);
 	if (f->repository) {
 		(void)store_domain_owner(s, owner, NULL);
 		store_repository_arn(owner, s->name, f->repository, repo_arn, sizeof(repo_arn));
@@ -750,9 +770,14 @@ int store_audit_list(struct store *s, const struct store_audit_filter *f, size_t
 	if (f->outcome)
 		sqlite3_bind_text(st, 5, f->outcome, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, f->since_us);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_audit_row *nr = reallocarray(rows, n + 1, sizeof(*rows));
+	while ((!limit || n < limit) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_audit_row *nr;
 		const unsigned char *reason;
+
+		if (f->package &&
+		    !audit_names_package((const char *)sqlite3_column_text(st, 4), f->package))
+			continue;
+		nr = reallocarray(rows, n + 1, sizeof(*rows));
 
 		if (!nr) {
 			store_audit_free(rows, n);
@@ -769,7 +794,8 @@ int store_audit_list(struct store *s, const struct store_audit_filter *f, size_t
 		rows[n].reason = reason ? strdup((const char *)reason) : NULL;
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
+	(void)sqlite3_reset(st); /* a listing cut at @limit must not keep its read open */
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		store_audit_free(rows, n);
 		return store_sql_error(s, rc, "list audit rows", e);
 	}

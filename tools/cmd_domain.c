@@ -581,7 +581,7 @@ static long long parse_since(const char *v)
 				 : end[0] == 'd' ? 86400
 						 : 0;
 
-		if (unit)
+		if (unit && n <= (long long)time(NULL) / unit)
 			return (long long)time(NULL) * 1000000 - n * unit * 1000000;
 	}
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {

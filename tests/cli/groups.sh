@@ -90,8 +90,9 @@ ok "a name that is no word-boundary extension" get-associated-package-group "${D
 check "falls to /npm/space/*" '.associationType == "STRONG" and .packageGroup.pattern == "/npm/space/*"'
 ok "a case variant" get-associated-package-group "${D[@]}" --format npm --namespace space --package AnyCompany-UI
 check "WEAK" '.associationType == "WEAK" and .packageGroup.pattern == "/npm/space/anycompany~"'
+ok "a pypi group" create-package-group "${D[@]}" --package-group '/pypi//demo-pkg$'
 ok "pypi: the package name is normalized first" get-associated-package-group "${D[@]}" --format pypi --package Demo_Pkg
-check "root group" '.packageGroup.pattern == "/*"'
+check "STRONG match of the normalized name" '.packageGroup.pattern == "/pypi//demo-pkg$" and .associationType == "STRONG"'
 
 # --- explain and enforcement: scenario 2 (ingest only through repoB, never published) -------
 ok "explain PUBLISH into repoA" explain "${D[@]}" --repository repoA --format npm --namespace space --package anycompany-ui --action PUBLISH
@@ -106,6 +107,8 @@ ok "explain INTERNAL_UPSTREAM into repoC" explain "${D[@]}" --repository repoC -
 check "BLOCKED" '.verdict == "BLOCKED"'
 refused "publishing is refused everywhere" 1 AccessDeniedException publish "${D[@]}" --repository repoB "$WORK/space-anycompany-ui-1.0.0.tgz"
 grep -q "anycompany~" "$ERR" && pass "the refusal names the group" || flunk "the refusal names the group"
+ok "audit --package matches the package name only" audit "${D[@]}" --max-results 0 --package npm
+check "nothing is named npm" '(.events | length) == 0'
 ok "audit: the refusal with its reason chain" audit "${D[@]}" --max-results 0 --outcome AccessDeniedException --package anycompany-ui
 check "one row, reason names the group" '(.events | length) >= 1 and (.events[0].reason | test("anycompany~"))'
 
@@ -126,9 +129,10 @@ check "NOT_ALLOWED with the package control in the reason" '.failedVersions["1.1
 ok "an exact-name group" create-package-group "${D[@]}" --package-group '/npm//anycompany-spicy-client$'
 ok "root: PUBLISH=BLOCK" update-package-group-origin-configuration "${D[@]}" --package-group '/*' --restrictions PUBLISH=BLOCK
 ok "the exact name: PUBLISH=ALLOW" update-package-group-origin-configuration "${D[@]}" --package-group '/npm//anycompany-spicy-client$' --restrictions PUBLISH=ALLOW
-ok "and /npm/*: PUBLISH=INHERIT again" update-package-group-origin-configuration "${D[@]}" --package-group '/npm/*' --restrictions PUBLISH=INHERIT
+ok "and /npm/*: PUBLISH=ALLOW (a fall-through would allow the variant)" update-package-group-origin-configuration "${D[@]}" --package-group '/npm/*' --restrictions PUBLISH=ALLOW
 ok "publish the exact spelling" publish "${D[@]}" --repository up "$WORK/x-anycompany-spicy-client-1.0.0.tgz"
 refused "a spelling variant is blocked" 1 AccessDeniedException publish "${D[@]}" --repository up "$WORK/x-anycompany.spicy.client-1.0.0.tgz"
+grep -q "WEAK" "$ERR" && pass "because of the weak match" || flunk "because of the weak match"
 ok "its association" get-associated-package-group "${D[@]}" --format npm --package anycompany.spicy.client
 check "WEAK" '.associationType == "WEAK" and .packageGroup.pattern == "/npm//anycompany-spicy-client$"'
 ok "list-associated-packages" list-associated-packages "${D[@]}" --package-group '/npm//anycompany-spicy-client$'
@@ -136,6 +140,13 @@ check "the published spelling, STRONG" '[.packages[] | .package + ":" + .associa
 ok "list-associated-packages --preview of a group not yet made" list-associated-packages "${D[@]}" --package-group '/npm/space/anycompany-ui$' --preview
 check "it would take anycompany-ui" '[.packages[] | .namespace + "/" + .package] == ["space/anycompany-ui"]'
 refused "without --preview it does not exist" 1 ResourceNotFoundException list-associated-packages "${D[@]}" --package-group '/npm/space/anycompany-ui$'
+
+# --- a deleted repository leaves the allowed lists --------------------------------------------
+ok "allow a repository" update-package-group-origin-configuration "${D[@]}" --package-group '/npm/*' --add-allowed-repositories originRestrictionType=PUBLISH,repositoryName=repoC
+ok "delete it" delete-repository "${D[@]}" --repository repoC
+ok "recreate the name" create-repository "${D[@]}" --repository repoC
+ok "the list" list-allowed-repositories-for-group "${D[@]}" --package-group '/npm/*' --origin-restriction-type PUBLISH
+check "the new repoC inherits nothing" '.allowedRepositories == []'
 
 # --- delete: children re-attach -----------------------------------------------------------------
 ok "delete /npm/space/*" delete-package-group "${D[@]}" --package-group '/npm/space/*'

@@ -45,6 +45,7 @@ t "cp a private name into the mount publishes" cp "$WORK/space-anycompany-ui-1.0
 t "it is there" test -f "$M/up/npm/@space/anycompany-ui/1.0.0/package.tgz"
 t_fail "cp another name is EPERM (root PUBLISH=BLOCK)" "not permitted" cp "$WORK/space-other-1.0.0.tgz" "$M/up/npm/"
 grep -q "@space/other.*BLOCK" "$WORK/daemon.log" && pass "the log has the reason chain" || flunk "the log has the reason chain" "$(tail -3 "$WORK/daemon.log")"
+same "user.cafs.package-group names its group" "$(getfattr --absolute-names --only-values -n user.cafs.package-group "$M/up/npm/@space/anycompany-ui" 2>&1)" "/npm/space/anycompany~"
 x=$(getfattr --absolute-names --only-values -n user.cafs.explain "$M/up/npm/@space/anycompany-ui" 2>&1)
 same "explain xattr: EXTERNAL_UPSTREAM denied by the group" "$(echo "$x" | jq -r '.EXTERNAL_UPSTREAM.decision')" "DENY"
 echo "$x" | jq -r '.EXTERNAL_UPSTREAM.reason' | grep -q "anycompany~" && pass "explain xattr names the group" || flunk "explain xattr names the group" "$x"

@@ -1789,7 +1789,10 @@ static void reference_model(void **state)
 			enum cafs_origin_action a = (enum cafs_origin_action)rnd(CAFS_ACTION_N);
 			const char *repo = repos[rnd(ARRAY_SIZE(repos))];
 			const char *f = v_formats[rnd(ARRAY_SIZE(v_formats))];
-			char base_ns[64], base_name[64], ns[256], name[256], why[1024];
+			char base_ns[CAFS_GROUP_PATTERN_MAX + 8],
+				base_name[CAFS_GROUP_PATTERN_MAX + 8];
+			char ns[2 * CAFS_GROUP_PATTERN_MAX], name[2 * CAFS_GROUP_PATTERN_MAX],
+				why[1024];
 			enum cafs_origin_rule want;
 			struct cafs_origin_decision d;
 			enum cafs_match best_m = CAFS_MATCH_NONE;
