@@ -22,10 +22,11 @@
  * setattr absorbs mode, owner and times (install and rsync chmod after close, cp and tar set
  * times) and truncates staged files; the bytes of a published file cannot change in place
  * (EROFS), only be written anew through O_TRUNC, where the publish rules decide (same bytes
- * succeed, other bytes EEXIST). copy_file_range (cp inside the mount) copies between the
- * underlying files in the kernel, without bytes passing through FUSE; the publish then finds
- * the same blob. Publishing by blob reference, without copying at all, would need a store call
- * that takes an asset instead of an fd.
+ * succeed, other bytes EEXIST). copy_file_range (cp inside the mount) of a whole asset into an
+ * empty file takes the blob by reference (fs_staged_reference()): no byte moves, and the
+ * publish at flush hands the blob's own fd to the store, which recognizes it and reads
+ * nothing. Other copies run in the kernel between the underlying files, without bytes passing
+ * through FUSE.
  */
 #include <errno.h>
 #include <fcntl.h>
