@@ -209,15 +209,14 @@ static int snapshot(struct store *s, struct store_group_set **ret, struct cafs_e
 	r = store_view_generation(s, &gen, e);
 	if (r < 0)
 		return r;
-	if (s->groups && s->groups->gen == gen && s->txn_depth == 0) {
+	if (s->groups && s->groups->gen == gen) {
 		*ret = s->groups;
 		return 0;
 	}
 	r = load(s, &gs, e);
 	if (r < 0)
 		return r;
-	/* inside a transaction the rows may still roll back: never reuse such a snapshot */
-	gs->gen = s->txn_depth == 0 ? gen : UINT64_MAX;
+	gs->gen = gen;
 	store_group_set_free(s->groups);
 	s->groups = gs;
 	*ret = gs;
@@ -343,6 +342,19 @@ static int validate_text(const char *v, const char *what, struct cafs_error *e)
 	return 0;
 }
 
+/*
+ * A change of the groups begins: the cached snapshot may not outlive it. (Inside the change's
+ * transaction the generation does not move yet, and the change may still roll back, so only
+ * dropping the snapshot keeps a later decision from seeing uncommitted or stale rows. Nothing
+ * decides while a group change is under way: the writers read with load().)
+ */
+static int begin_change(struct store *s, struct cafs_error *e)
+{
+	store_group_set_free(s->groups);
+	s->groups = NULL;
+	return store_txn_begin(s, e);
+}
+
 /* End a change: audit and commit, or roll back and audit the refusal. */
 static int finish(struct store *s, int r, const char *action, const char *text, const char *detail,
 		  struct cafs_error *e)
@@ -372,7 +384,7 @@ int store_group_create(struct store *s, const char *pattern, const char *descrip
 	if (r == 0)
 		r = validate_text(contact_info, "contact info", e);
 	if (r == 0)
-		r = store_txn_begin(s, e);
+		r = begin_change(s, e);
 	if (r < 0) {
 		store_audit_refusal(s, "CreatePackageGroup", pattern ? pattern : "", e);
 		return r;
@@ -439,7 +451,7 @@ int store_group_update(struct store *s, const char *pattern, const char *descrip
 	if (r == 0)
 		r = validate_text(contact_info, "contact info", e);
 	if (r == 0)
-		r = store_txn_begin(s, e);
+		r = begin_change(s, e);
 	if (r < 0) {
 		store_audit_refusal(s, "UpdatePackageGroup", pattern ? pattern : "", e);
 		return r;
@@ -563,7 +575,7 @@ int store_group_origin_update(struct store *s, const char *pattern, const int mo
 					   "%s from",
 					   cafs_origin_action_name(a));
 	if (r == 0)
-		r = store_txn_begin(s, e);
+		r = begin_change(s, e);
 	if (r < 0) {
 		store_audit_refusal(s, "UpdatePackageGroupOriginConfiguration",
 				    pattern ? pattern : "", e);
@@ -627,7 +639,7 @@ int store_group_delete(struct store *s, const char *pattern, struct store_group 
 		r = cafs_error_set(e, CAFS_VALIDATION, 0,
 				   "the root package group '/*' cannot be deleted");
 	if (r == 0)
-		r = store_txn_begin(s, e);
+		r = begin_change(s, e);
 	if (r < 0) {
 		store_audit_refusal(s, "DeletePackageGroup", pattern ? pattern : "", e);
 		return r;
