@@ -371,14 +371,18 @@ static int finish(struct store *s, int r, const char *action, const char *text, 
 	return r;
 }
 
-int store_group_create(struct store *s, const char *pattern, const char *description,
-		       const char *contact_info, struct store_group *ret, struct cafs_error *e)
+/*
+ * Begin a change of group @pattern (its canonical form into @text): the pattern parses, the
+ * texts fit, and the transaction is open. A refusal here is audited like any other.
+ */
+static int start(struct store *s, const char *action, const char *pattern, const char *description,
+		 const char *contact_info, char text[CAFS_GROUP_PATTERN_MAX + 1],
+		 struct cafs_error *e)
 {
-	char text[CAFS_GROUP_PATTERN_MAX + 1] = "";
-	sqlite3_stmt *st;
-	int rc, r;
+	char arn[sizeof(((struct store_group *)0)->arn)];
+	int r;
 
-	r = canonical(pattern, text, sizeof(text), e);
+	r = canonical(pattern, text, CAFS_GROUP_PATTERN_MAX + 1, e);
 	if (r == 0)
 		r = validate_text(description, "description", e);
 	if (r == 0)
@@ -386,9 +390,22 @@ int store_group_create(struct store *s, const char *pattern, const char *descrip
 	if (r == 0)
 		r = begin_change(s, e);
 	if (r < 0) {
-		store_audit_refusal(s, "CreatePackageGroup", pattern ? pattern : "", e);
-		return r;
+		group_arn(s, pattern ? pattern : "", arn, sizeof(arn));
+		store_audit_refusal(s, action, arn, e);
 	}
+	return r;
+}
+
+int store_group_create(struct store *s, const char *pattern, const char *description,
+		       const char *contact_info, struct store_group *ret, struct cafs_error *e)
+{
+	char text[CAFS_GROUP_PATTERN_MAX + 1] = "";
+	sqlite3_stmt *st;
+	int rc, r;
+
+	r = start(s, "CreatePackageGroup", pattern, description, contact_info, text, e);
+	if (r < 0)
+		return r;
 	st = store_stmt(s,
 			"INSERT INTO package_groups (pattern, description, contact_info, publish, "
 			"external_upstream, internal_upstream, created_us) VALUES (?, ?, ?, "
@@ -445,17 +462,9 @@ int store_group_update(struct store *s, const char *pattern, const char *descrip
 	int64_t id;
 	int rc, r;
 
-	r = canonical(pattern, text, sizeof(text), e);
-	if (r == 0)
-		r = validate_text(description, "description", e);
-	if (r == 0)
-		r = validate_text(contact_info, "contact info", e);
-	if (r == 0)
-		r = begin_change(s, e);
-	if (r < 0) {
-		store_audit_refusal(s, "UpdatePackageGroup", pattern ? pattern : "", e);
+	r = start(s, "UpdatePackageGroup", pattern, description, contact_info, text, e);
+	if (r < 0)
 		return r;
-	}
 	r = group_id(s, text, &id, e);
 	if (r == 0) {
 		st = store_stmt(s,
@@ -563,25 +572,24 @@ int store_group_origin_update(struct store *s, const char *pattern, const int mo
 	int64_t id = 0;
 	int r;
 
-	r = canonical(pattern, text, sizeof(text), e);
-	if (r == 0 && n_add + n_remove > CAFS_GROUP_ALLOWED_CHANGES_MAX)
+	r = start(s, "UpdatePackageGroupOriginConfiguration", pattern, NULL, NULL, text, e);
+	if (r < 0)
+		return r;
+	if (n_add + n_remove > CAFS_GROUP_ALLOWED_CHANGES_MAX)
 		r = cafs_error_set(e, CAFS_VALIDATION, 0,
 				   "at most %d allowed-repository changes per call, not %zu",
 				   CAFS_GROUP_ALLOWED_CHANGES_MAX, n_add + n_remove);
 	for (int a = 0; r == 0 && a < CAFS_ACTION_N; a++)
-		if (modes[a] >= 0 && strcmp(text, "/*") == 0 && modes[a] == CAFS_MODE_INHERIT)
+		if (modes[a] > CAFS_MODE_BLOCK)
+			r = cafs_error_set(e, CAFS_VALIDATION, 0,
+					   "unknown origin restriction mode");
+		else if (modes[a] >= 0 && strcmp(text, "/*") == 0 && modes[a] == CAFS_MODE_INHERIT)
 			r = cafs_error_set(e, CAFS_VALIDATION, 0,
 					   "the root package group '/*' has no parent to inherit "
 					   "%s from",
 					   cafs_origin_action_name(a));
 	if (r == 0)
-		r = begin_change(s, e);
-	if (r < 0) {
-		store_audit_refusal(s, "UpdatePackageGroupOriginConfiguration",
-				    pattern ? pattern : "", e);
-		return r;
-	}
-	r = group_id(s, text, &id, e);
+		r = group_id(s, text, &id, e);
 	for (int a = 0; r == 0 && a < CAFS_ACTION_N; a++) {
 		sqlite3_stmt *st;
 		int rc;
@@ -634,17 +642,14 @@ int store_group_delete(struct store *s, const char *pattern, struct store_group 
 	int64_t id;
 	int rc, r;
 
-	r = canonical(pattern, text, sizeof(text), e);
-	if (r == 0 && strcmp(text, "/*") == 0)
+	r = start(s, "DeletePackageGroup", pattern, NULL, NULL, text, e);
+	if (r < 0)
+		return r;
+	if (strcmp(text, "/*") == 0)
 		r = cafs_error_set(e, CAFS_VALIDATION, 0,
 				   "the root package group '/*' cannot be deleted");
 	if (r == 0)
-		r = begin_change(s, e);
-	if (r < 0) {
-		store_audit_refusal(s, "DeletePackageGroup", pattern ? pattern : "", e);
-		return r;
-	}
-	r = describe_fresh(s, text, ret, e);
+		r = describe_fresh(s, text, ret, e);
 	if (r == 0)
 		r = group_id(s, text, &id, e);
 	if (r == 0) {
