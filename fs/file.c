@@ -217,7 +217,13 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		if (r < 0)
 			return r;
 		h->fd = r;
-		fi->keep_cache = 1; /* the inode's bytes never change */
+		/*
+		 * The inode's bytes never change. An asset fetched from a source by this open
+		 * was sized by the source's word (or not at all): read it past the page cache;
+		 * the next lookup finds the stored asset with its exact size.
+		 */
+		fi->keep_cache = !n->external;
+		fi->direct_io = n->external;
 		return 0;
 	}
 	return store_view_render(s, n, &h->data, &h->len, e); /* made anew at every open */

@@ -30,6 +30,12 @@
 static enum fuse_log_level log_max = FUSE_LOG_INFO;
 static bool log_to_syslog;
 
+/* The store's warnings (a stale list served, a source that failed) go to the same sink. */
+static void store_log_func(int level, const char *line)
+{
+	fuse_log((enum fuse_log_level)level, "cafs: %s\n", line);
+}
+
 static void log_func(enum fuse_log_level level, const char *fmt, va_list ap)
 {
 	if (level > log_max)
@@ -200,6 +206,7 @@ int fs_run(const struct fs_options *o, struct cafs_error *e)
 	log_max = o->debug ? FUSE_LOG_DEBUG : FUSE_LOG_INFO;
 	log_to_syslog = false;
 	fuse_set_log_func(log_func);
+	store_set_log(store_log_func);
 
 	r = session_args(o, &args, &opts, e);
 	if (r < 0)
@@ -257,6 +264,7 @@ out:
 	if (log_to_syslog)
 		closelog();
 	log_to_syslog = false;
+	store_set_log(NULL);
 	fuse_set_log_func(NULL);
 	return r;
 }

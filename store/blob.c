@@ -792,6 +792,62 @@ int store_blob_ingest_mem(struct store *s, const void *buf, size_t len, const ch
 	return r;
 }
 
+struct store_blob_writer {
+	struct ingest in;
+};
+
+int store_blob_writer_open(struct store *s, struct store_blob_writer **ret, struct cafs_error *e)
+{
+	struct store_blob_writer *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+	r = ingest_init(&w->in, s, e);
+	if (r < 0) {
+		ingest_done(&w->in);
+		free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+int store_blob_writer_write(struct store_blob_writer *w, const void *buf, size_t len,
+			    struct cafs_error *e)
+{
+	const unsigned char *p = buf;
+	int r = 0;
+
+	for (size_t off = 0; r == 0 && off < len; off += CHUNK)
+		r = ingest_write(&w->in, p + off, len - off < CHUNK ? len - off : CHUNK, e);
+	return r;
+}
+
+uint64_t store_blob_writer_size(const struct store_blob_writer *w)
+{
+	return w->in.size;
+}
+
+int store_blob_writer_commit(struct store_blob_writer *w, const char *expect_sha256,
+			     struct store_blob *ret, struct cafs_error *e)
+{
+	int r = check_expect(expect_sha256, e);
+
+	if (r == 0)
+		r = ingest_finish(&w->in, expect_sha256, ret, e);
+	store_blob_writer_abort(w);
+	return r;
+}
+
+void store_blob_writer_abort(struct store_blob_writer *w)
+{
+	if (!w)
+		return;
+	ingest_done(&w->in);
+	free(w);
+}
+
 int store_blob_open(struct store *s, const struct store_blob *b, struct cafs_error *e)
 {
 	char rel[REL_MAX];

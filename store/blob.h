@@ -55,6 +55,21 @@ int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, str
 int store_blob_ingest_mem(struct store *s, const void *buf, size_t len, const char *expect_sha256,
 			  struct store_blob *ret, struct cafs_error *e);
 
+/*
+ * The same, for bytes that arrive piece by piece (a download): store_blob_writer_open(), any
+ * number of store_blob_writer_write(), then store_blob_writer_commit() (which frees the
+ * writer) or store_blob_writer_abort() (nothing stored).
+ */
+struct store_blob_writer;
+int store_blob_writer_open(struct store *s, struct store_blob_writer **ret, struct cafs_error *e);
+int store_blob_writer_write(struct store_blob_writer *w, const void *buf, size_t len,
+			    struct cafs_error *e);
+/* Bytes written so far. */
+uint64_t store_blob_writer_size(const struct store_blob_writer *w);
+int store_blob_writer_commit(struct store_blob_writer *w, const char *expect_sha256,
+			     struct store_blob *ret, struct cafs_error *e);
+void store_blob_writer_abort(struct store_blob_writer *w);
+
 /* Look a blob up by row id or by SHA-256 hex. NotFound when absent. */
 int store_blob_get(struct store *s, int64_t id, struct store_blob *ret, struct cafs_error *e);
 int store_blob_find_sha256(struct store *s, const char *sha256, struct store_blob *ret,

@@ -41,6 +41,9 @@ struct store {
 	bool no_tmpfile;                /* O_TMPFILE unsupported here: use named temp files */
 	const char *test_force_xxh128;  /* tests only: pretend every ingest hashes to this */
 	struct store_group_set *groups; /* the last snapshot of the package groups (group.c) */
+	/* downloads from external sources report here (store_set_progress) */
+	void (*progress)(void *ctx, int64_t done, int64_t total);
+	void *progress_ctx;
 	struct store_stmt_slot stmts[STORE_STMT_CACHE];
 };
 
@@ -152,6 +155,13 @@ void store_pkg_resource(struct store *s, const char *repository, const struct st
 int store_pkg_load(struct store *s, const char *repository, const struct store_pkg_coord *c,
 		   int64_t *ret_id, struct store_package *ret, struct cafs_error *e);
 
+/*
+ * Record what a package file says about version row @ver: empty fields are filled, and the
+ * dependencies written when the version has none yet (store/package.c).
+ */
+int store_version_apply_metadata(struct store *s, int64_t ver, const struct store_metadata *m,
+				 struct cafs_error *e);
+
 /* One repository in a resolution's search order. */
 struct store_search_node {
 	int64_t id;
@@ -193,12 +203,107 @@ int store_maven_rotate_snapshot(struct store *s, int64_t pkg, int64_t ver,
 				struct cafs_error *e);
 
 /*
+ * External sources (store/external.c, DESIGN.md §8).
+ */
+
+/* A connection name's source and settings in this domain. */
+struct ext_conn {
+	char name[101];
+	enum cafs_format format;
+	char url[4096];       /* base URL without a trailing '/'; "" when none is known */
+	char url_origin[256]; /* "configured", "pip's index-url in ...", or how to set one */
+	bool configured;      /* set with configure-external-connection */
+	int64_t ttl_s, negative_ttl_s, max_stale_s, timeout_s;
+	int retries;
+};
+
+/* The source of connection @name: configured, else the client tool's own setting. */
+int ext_conn_load(struct store *s, const char *name, struct ext_conn *ret, struct cafs_error *e);
+
+/* A version a source lists. */
+struct ext_version {
+	int64_t listing_id;
+	char version[CAFS_PACKAGE_FIELD_MAX + 1];
+	int64_t published_us; /* 0 when the source does not say */
+	bool yanked;
+};
+
+/* A file of a source's version. */
+struct ext_file {
+	char name[4 * CAFS_ASSET_NAME_MAX + 1];
+	char url[4096];
+	char hash_algo[8]; /* md5, sha1, sha256, sha512; "" when the source publishes none */
+	char hash_hex[129];
+	int64_t size; /* -1 when unknown */
+	bool yanked;
+	char requires_python[256];
+	int64_t probed_us;
+};
+
+/*
+ * The listing of package @ns/@name (stored form) at connection @conn, from the cache while
+ * fresh, else from the source (@force: from the source whatever its age). 1 when the source
+ * has the package (*@ret_listing set), 0 when it has not, or EIO with the reason. Inside a
+ * transaction only the cache answers.
+ */
+int ext_listing(struct store *s, const char *conn, const char *ns, const char *name, bool force,
+		int64_t *ret_listing, struct cafs_error *e);
+
+/* A version of a listing: 1 found, 0 not listed. */
+int ext_find_version(struct store *s, int64_t listing, const char *version, struct ext_version *ret,
+		     struct cafs_error *e);
+
+/* Every version of a listing in the source's order (owned array). */
+int ext_list_versions(struct store *s, int64_t listing, struct ext_version **ret, size_t *ret_n,
+		      struct cafs_error *e);
+
+/* npm dist-tag @tag of a listing: 1 with the version in @ret, 0 when the source has none. */
+int ext_dist_tag(struct store *s, int64_t listing, const char *tag, char *ret, size_t retsz,
+		 struct cafs_error *e);
+
+/*
+ * File @file of source version @v of package @ns/@name: 1 found (its size asked of the source
+ * when the index does not say; Maven files are probed by name, with their .sha1), 0 absent.
+ */
+int ext_find_file(struct store *s, const char *conn, const char *ns, const char *name,
+		  const struct ext_version *v, const char *file, struct ext_file *ret,
+		  struct cafs_error *e);
+
+/* Each known file of @v, sorted; @cb returns 0 to go on or a negative errno. */
+int ext_list_files(struct store *s, const struct ext_version *v,
+		   int (*cb)(void *ctx, const char *file), void *ctx, struct cafs_error *e);
+
+/*
+ * Fetch file @f of version @v once (concurrent callers wait for the first), verify it against
+ * the source's digest, store it, and record it (spec §2.2) as an EXTERNAL version with entry
+ * point @conn in @owner (the repository owning the connection: EXTERNAL_UPSTREAM is asked)
+ * and in @requester (INTERNAL_UPSTREAM is asked when it is another repository). *@ret is the
+ * blob; 0. Returns 1 when the owner holds the file already (another reader fetched it) and
+ * the requester has no record of the version: retain the owner's record instead. A digest
+ * mismatch or a broken transfer: nothing stored, EIO, audited.
+ */
+int ext_ingest(struct store *s, const struct store_search_node *requester,
+	       const struct store_search_node *owner, const char *conn,
+	       const struct store_pkg_coord *c, const struct ext_version *v,
+	       const struct ext_file *f, struct store_blob *ret, struct cafs_error *e);
+
+/* Ask the source for the listing now (cafs refresh): as ext_listing() with @force. */
+int ext_refresh(struct store *s, const char *conn, const char *ns, const char *name,
+		struct cafs_error *e);
+
+/*
  * The client view's shared helpers (store/view.c), used by store/render.c.
  */
 struct view_sources {
 	struct store_search_node nodes[CAFS_MAX_SEARCHED_REPOS];
 	size_t n;
 	char json_ids[CAFS_MAX_SEARCHED_REPOS * 21 + 3]; /* "[1,2,3]" for json_each() */
+	/*
+	 * Per node: the external connection it owns for this format, consulted when its own
+	 * contents miss (spec §2.1); "" when none, and when a package was named and ingest into
+	 * that node is not allowed for it (EXTERNAL_UPSTREAM, its upstream control).
+	 */
+	char ext[CAFS_MAX_SEARCHED_REPOS][101];
 };
 
 /* The repositories a package of @repo is looked up in, in order (spec §2.1): @repo alone for
@@ -216,6 +321,11 @@ struct view_version {
 	int status; /* enum store_status */
 	int64_t published_us;
 	char snapshot_build[32];
+	char entry_connection[101]; /* a local record ingested from a source: its connection */
+	/* not a record anywhere yet: what a source lists (repo/repo_id: the connection owner) */
+	bool external;
+	char connection[101];
+	struct ext_version ext;
 };
 
 /* Find version @version of a package in the client view of @repo; 0 when hidden or absent
@@ -223,6 +333,15 @@ struct view_version {
 int view_find_version(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
 		      const char *name, const char *version, struct view_version *ret,
 		      struct cafs_error *e);
+
+/*
+ * The source listing behind visible version @v of a package in @repo's view: @v itself when
+ * it is external, or, for a record ingested from a source, that source's entry (its other
+ * files are still there to fetch). 1 with *@ret and @ret_owner, 0 when none.
+ */
+int view_version_source(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+			const char *name, const struct view_version *v, struct ext_version *ret,
+			struct store_search_node *ret_owner, char *ret_conn, struct cafs_error *e);
 
 /* Each visible version of a package (Published or Unlisted anywhere, plus the requesting
  * repository's own Archived), first hit per version, oldest published first. */
@@ -240,3 +359,8 @@ int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 			const char *ns_exact, const char *ns_prefix,
 			int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
 			struct cafs_error *e);
+
+/* Warnings that are no error of the caller's (a stale list served): store_set_log()'s sink. */
+#define STORE_LOG_WARNING 4 /* syslog's LOG_WARNING */
+#define STORE_LOG_INFO    6
+void store_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -284,6 +284,53 @@ static int upstream_conflict(struct store *s, int64_t repo, const char *reposito
 	return 0;
 }
 
+/*
+ * Spec §2.6 with a source: a version the source behind a connection in the search order lists
+ * cannot be published while the package's upstream control is ALLOW (view_sources() leaves
+ * out what that control or the package groups keep out). Inside a transaction only the cached
+ * listing answers; before it, the source is asked, and when it cannot answer the publish goes
+ * on with a warning (spec: during an outage the check may be incomplete).
+ */
+static int source_conflict(struct store *s, int64_t repo, const char *repository,
+			   const struct store_pkg_coord *c, struct cafs_error *e)
+{
+	struct view_sources src;
+	int r;
+
+	if (c->format == CAFS_FORMAT_GENERIC)
+		return 0;
+	r = view_sources(s, repo, c->format, c->namespace_, c->package, &src, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < src.n; i++) {
+		struct ext_version ev;
+		struct cafs_error why;
+		int64_t listing;
+
+		if (!src.ext[i][0])
+			continue;
+		r = ext_listing(s, src.ext[i], c->namespace_, c->package, false, &listing, &why);
+		if (r < 0) {
+			store_log(STORE_LOG_WARNING,
+				  "publishing %s %s into %s unchecked against %s: %s", c->display,
+				  c->version, repository, src.ext[i], why.msg);
+			continue;
+		}
+		if (r > 0)
+			r = ext_find_version(s, listing, c->version, &ev, e);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			return cafs_error_set(
+				e, CAFS_CONFLICT, EEXIST,
+				"version '%s' of package '%s' is already available to repository "
+				"'%s' from %s through '%s': publish it where no source has it, or "
+				"set the package's upstream origin control to BLOCK",
+				c->version, c->display, repository, src.ext[i], src.nodes[i].name);
+	}
+	return 0;
+}
+
 /* JSON array of {name, url} for the licenses column; NULL when there are none. */
 static char *licenses_json(const struct store_metadata *m)
 {
@@ -320,8 +367,8 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
  * first file of a version that carries metadata speaks for it), and the dependencies are
  * written when the version has none yet.
  */
-static int apply_metadata(struct store *s, int64_t ver, const struct store_metadata *m,
-			  struct cafs_error *e)
+int store_version_apply_metadata(struct store *s, int64_t ver, const struct store_metadata *m,
+				 struct cafs_error *e)
 {
 	_cleanup_free_ char *lic = licenses_json(m);
 	sqlite3_stmt *st;
@@ -475,6 +522,11 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 			return r;
 	}
 	if (!found) {
+		r = source_conflict(s, repo, req->repository, c, e);
+		if (r < 0)
+			return r;
+	}
+	if (!found) {
 		status = req->unfinished ? STORE_STATUS_UNFINISHED : STORE_STATUS_PUBLISHED;
 		st = store_stmt(
 			s,
@@ -597,7 +649,7 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 	}
 
 	if (req->meta && res->changed) {
-		r = apply_metadata(s, ver, req->meta, e);
+		r = store_version_apply_metadata(s, ver, req->meta, e);
 		if (r < 0)
 			return r;
 	}
@@ -638,6 +690,24 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 	return 0;
 }
 
+/* The source check before any byte is stored (and the source asked, outside a transaction). */
+static int source_check_early(struct store *s, const char *repository,
+			      const struct store_pkg_coord *c, struct cafs_error *e)
+{
+	enum store_status status;
+	int64_t repo, pkg, ver;
+	int r = store_repo_id(s, repository, &repo, e);
+
+	if (r < 0)
+		return r;
+	r = store_pkg_find(s, repo, c, &pkg, NULL, NULL, e);
+	if (r > 0)
+		r = store_pkg_find_version(s, pkg, c->version, &ver, &status, e);
+	if (r != 0)
+		return r < 0 ? r : 0; /* a version already here takes more files */
+	return source_conflict(s, repo, repository, c, e);
+}
+
 int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 		     struct store_publish_result *ret, struct cafs_error *e)
 {
@@ -666,6 +736,8 @@ int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 	if (r == 0)
 		r = store_origin_require(s, CAFS_ACTION_PUBLISH, req->repository, c.format,
 					 c.namespace_, c.package, e);
+	if (r == 0)
+		r = source_check_early(s, req->repository, &c, e);
 	if (r == 0)
 		r = store_blob_ingest_fd(s, fd, req->asset_sha256, &blob, e);
 	if (r >= 0 && req->meta && req->meta->core_metadata) {

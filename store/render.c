@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/group.h"
 #include "store/internal.h"
@@ -167,6 +168,64 @@ static int render_pypi_root(struct store *s, int64_t repo, struct sbuf *b, struc
 	return 0;
 }
 
+/*
+ * The links of version @v's files that only its source has so far, with the source's digest
+ * (pip checks it), requires-python and yank marks: reading one fetches it.
+ */
+static int pypi_source_links(struct store *s, int64_t repo, const struct store_node *n,
+			     const struct view_version *v, const char *version, struct sbuf *b,
+			     struct cafs_error *e)
+{
+	struct store_search_node owner;
+	struct ext_version ev;
+	sqlite3_stmt *st;
+	char conn[101];
+	int rc;
+	int r = view_version_source(s, repo, n->format, "", n->package, v, &ev, &owner, conn, e);
+
+	if (r <= 0)
+		return r;
+	st = store_stmt(
+		s,
+		"SELECT file, coalesce(hash_algo, ''), coalesce(hash_hex, ''), "
+		"coalesce(requires_python, ''), yanked FROM external_files WHERE "
+		"listing_id = ?1 AND version = ?2 AND present <> 0 AND NOT EXISTS (SELECT 1 "
+		"FROM assets WHERE version_id = ?3 AND name = file) ORDER BY file",
+		e);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ev.listing_id);
+	sqlite3_bind_text(st, 2, ev.version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, v->external ? 0 : v->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *file = (const char *)sqlite3_column_text(st, 0);
+		const char *algo = (const char *)sqlite3_column_text(st, 1);
+		const char *rp = (const char *)sqlite3_column_text(st, 3);
+
+		if (cafs_validate_asset_name(n->format, file, NULL) < 0)
+			continue;
+		sb_add(b, "    <a href=\"", 13);
+		sb_url(b, version);
+		sb_add(b, "/", 1);
+		sb_url(b, file);
+		if (*algo)
+			sb_printf(b, "#%s=%s", algo, (const char *)sqlite3_column_text(st, 2));
+		sb_add(b, "\"", 1);
+		if (*rp) {
+			sb_add(b, " data-requires-python=\"", 23);
+			sb_esc(b, rp);
+			sb_add(b, "\"", 1);
+		}
+		if (sqlite3_column_int(st, 4) || v->status == STORE_STATUS_UNLISTED)
+			sb_add(b, " data-yanked=\"\"", 15);
+		sb_add(b, ">", 1);
+		sb_esc(b, file);
+		sb_add(b, "</a><br/>\n", 10);
+	}
+	(void)sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, "list source files", e);
+}
+
 static int render_pypi_project(struct store *s, int64_t repo, const struct store_node *n,
 			       struct sbuf *b, struct cafs_error *e)
 {
@@ -233,6 +292,8 @@ static int render_pypi_project(struct store *s, int64_t repo, const struct store
 		(void)sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			r = store_sql_error(s, rc, "list assets", e);
+		if (r == 0)
+			r = pypi_source_links(s, repo, n, &vs[i], vn[i], b, e);
 	}
 	free(vs);
 	free(vn);
@@ -444,20 +505,43 @@ static int checksum(struct store *s, int64_t repo, const struct store_node *n, s
 			sb_printf(b, "%02x", md[i]);
 		return 0;
 	}
-	r = view_find_version(s, repo, n->format, n->namespace_, n->package, n->version, &v, e);
-	if (r <= 0)
-		return r < 0 ? r : cafs_error_set(e, CAFS_NOT_FOUND, 0, "version gone");
-	st = store_stmt(s, "SELECT blob_id FROM assets WHERE version_id = ? AND name = ?", e);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, v.id);
-	sqlite3_bind_text(st, 2, n->checksum_of, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		blob_id = sqlite3_column_int64(st, 0);
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return cafs_error_set(e, CAFS_NOT_FOUND, 0, "asset gone");
+	for (int pass = 0;; pass++) {
+		r = view_find_version(s, repo, n->format, n->namespace_, n->package, n->version, &v,
+				      e);
+		if (r <= 0)
+			return r < 0 ? r : cafs_error_set(e, CAFS_NOT_FOUND, 0, "version gone");
+		rc = SQLITE_DONE;
+		if (!v.external) {
+			st = store_stmt(
+				s, "SELECT blob_id FROM assets WHERE version_id = ? AND name = ?",
+				e);
+			if (!st)
+				return -EIO;
+			sqlite3_bind_int64(st, 1, v.id);
+			sqlite3_bind_text(st, 2, n->checksum_of, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW)
+				blob_id = sqlite3_column_int64(st, 0);
+			(void)sqlite3_reset(st);
+		}
+		if (rc == SQLITE_ROW)
+			break;
+		if (!n->external || pass > 0)
+			return cafs_error_set(e, CAFS_NOT_FOUND, 0, "asset gone");
+		/* the file only a source has: fetch it (and retain it) first, as a read would */
+		{
+			struct store_node a = *n;
+			int fd;
+
+			a.kind = STORE_NODE_ASSET;
+			a.synth = STORE_SYNTH_NONE;
+			(void)snprintf(a.file, sizeof(a.file), "%s", n->checksum_of);
+			fd = store_view_open(s, &a, e);
+			if (fd < 0)
+				return fd;
+			(void)close(fd);
+		}
+	}
 	{
 		struct store_blob_hashes h;
 

@@ -608,12 +608,14 @@ int store_source_get(struct store *s, const char *name, struct store_source *ret
 		     struct cafs_error *e)
 {
 	struct store_source src = {0};
+	struct ext_conn c;
 	sqlite3_stmt *st;
 	int rc;
+	int r = ext_conn_load(s, name, &c, e);
 
-	src.format = cafs_external_connection_format(name, e);
-	if (src.format == CAFS_FORMAT_NONE)
-		return -EINVAL;
+	if (r < 0)
+		return r;
+	src.format = c.format;
 	(void)snprintf(src.name, sizeof(src.name), "%s", name);
 	st = store_stmt(s, "SELECT url, updated_us FROM external_connection_sources WHERE name = ?",
 			e);
@@ -629,13 +631,40 @@ int store_source_get(struct store *s, const char *name, struct store_source *ret
 	(void)sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_sql_error(s, rc, "read source", e);
+	(void)snprintf(src.effective_url, sizeof(src.effective_url), "%s", c.url);
+	(void)snprintf(src.url_origin, sizeof(src.url_origin), "%s", c.url_origin);
+	src.ttl_s = c.ttl_s;
+	src.negative_ttl_s = c.negative_ttl_s;
+	src.max_stale_s = c.max_stale_s;
+	src.timeout_s = c.timeout_s;
+	src.retries = c.retries;
 	*ret = src;
 	return 0;
 }
 
-int store_source_configure(struct store *s, const char *name, const char *url,
-			   struct store_source *ret, struct cafs_error *e)
+static int check_settings(const struct store_source_settings *set, struct cafs_error *e)
 {
+	if (!set)
+		return 0;
+	if (set->timeout_s == 0 || set->timeout_s > 3600)
+		return cafs_error_set(e, CAFS_VALIDATION, EINVAL,
+				      "timeout must be 1 to 3600 seconds");
+	if (set->retries > 10)
+		return cafs_error_set(e, CAFS_VALIDATION, EINVAL, "retries must be 0 to 10");
+	if (set->ttl_s > 30 * 86400 || set->negative_ttl_s > 30 * 86400 ||
+	    set->max_stale_s > 365 * 86400)
+		return cafs_error_set(
+			e, CAFS_VALIDATION, EINVAL,
+			"ttl and negative ttl are at most 30 days, max stale 365 days");
+	return 0;
+}
+
+int store_source_configure(struct store *s, const char *name, const char *url,
+			   const struct store_source_settings *set, struct store_source *ret,
+			   struct cafs_error *e)
+{
+	static const char *const cols[] = {"ttl_s", "negative_ttl_s", "max_stale_s", "timeout_s",
+					   "retries"};
 	char resource[256];
 	sqlite3_stmt *st;
 	int r = 0;
@@ -647,33 +676,56 @@ int store_source_configure(struct store *s, const char *name, const char *url,
 	if (r == 0 && url && *url)
 		r = validate_url(url, e);
 	if (r == 0)
+		r = check_settings(set, e);
+	if (r == 0)
 		r = store_txn_begin(s, e);
 	if (r < 0) {
 		store_audit_refusal(s, "ConfigureExternalConnection", resource, e);
 		return r;
 	}
-	if (url && *url) {
-		st = store_stmt(
-			s,
-			"INSERT INTO external_connection_sources (name, url, updated_us) "
-			"VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET url = excluded.url, "
-			"updated_us = excluded.updated_us",
-			e);
-		if (st) {
-			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 3, store_now_us());
-		}
-	} else {
+	if (url && !*url) {
 		st = store_stmt(s, "DELETE FROM external_connection_sources WHERE name = ?", e);
 		if (st)
 			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	}
-	if (!st) {
-		r = -EIO;
 	} else {
-		r = sqlite3_step(st);
-		r = r == SQLITE_DONE ? 0 : store_sql_error(s, r, "configure source", e);
+		st = store_stmt(
+			s,
+			"INSERT INTO external_connection_sources (name, url, updated_us) "
+			"VALUES (?1, coalesce(?2, ''), ?3) ON CONFLICT (name) DO UPDATE SET url = "
+			"coalesce(?2, url), updated_us = excluded.updated_us",
+			e);
+		if (st) {
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+			if (url)
+				sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, store_now_us());
+		}
+	}
+	r = st ? store_step_done(s, st, "configure source", e) : -EIO;
+	for (size_t i = 0; r == 0 && set && (!url || *url) && i < ARRAY_SIZE(cols); i++) {
+		const int64_t v[] = {set->ttl_s, set->negative_ttl_s, set->max_stale_s,
+				     set->timeout_s, set->retries};
+		char sql[128];
+
+		if (v[i] < 0)
+			continue;
+		(void)snprintf(sql, sizeof(sql),
+			       "UPDATE external_connection_sources SET %s = ? WHERE name = ?",
+			       cols[i]);
+		/* one statement per column: prepared once each, not cached (rarely run) */
+		{
+			sqlite3_stmt *u = NULL;
+			int rc = sqlite3_prepare_v2(s->db, sql, -1, &u, NULL);
+
+			if (rc == SQLITE_OK) {
+				sqlite3_bind_int64(u, 1, v[i]);
+				sqlite3_bind_text(u, 2, name, -1, SQLITE_STATIC);
+				rc = sqlite3_step(u);
+			}
+			sqlite3_finalize(u);
+			if (rc != SQLITE_DONE)
+				r = store_sql_error(s, rc, "configure source", e);
+		}
 	}
 	if (r == 0)
 		r = store_source_get(s, name, ret, e);

@@ -168,6 +168,51 @@ static const char *const migrations[] = {
 	"INSERT INTO package_groups (pattern, publish, external_upstream, internal_upstream,"
 	"  created_us) VALUES ('/*', 'ALLOW', 'ALLOW', 'ALLOW',"
 	"  CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER));",
+
+	/* 5: external sources (DESIGN.md §8): per-connection cache and network settings, and the
+	   cached answers of each source: one listing per package, its versions, files and npm
+	   dist-tags. found = 0 is a cached "no such package". */
+	"ALTER TABLE external_connection_sources ADD COLUMN ttl_s INTEGER NOT NULL DEFAULT 600;"
+	"ALTER TABLE external_connection_sources ADD COLUMN negative_ttl_s INTEGER NOT NULL"
+	"  DEFAULT 60;"
+	"ALTER TABLE external_connection_sources ADD COLUMN max_stale_s INTEGER NOT NULL"
+	"  DEFAULT 86400;"
+	"ALTER TABLE external_connection_sources ADD COLUMN timeout_s INTEGER NOT NULL DEFAULT 30;"
+	"ALTER TABLE external_connection_sources ADD COLUMN retries INTEGER NOT NULL DEFAULT 2;"
+	"CREATE TABLE external_listings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  connection TEXT NOT NULL,"
+	"  namespace TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  found INTEGER NOT NULL,"
+	"  fetched_us INTEGER NOT NULL,"
+	"  UNIQUE (connection, namespace, name));"
+	"CREATE TABLE external_versions ("
+	"  listing_id INTEGER NOT NULL REFERENCES external_listings(id) ON DELETE CASCADE,"
+	"  version TEXT NOT NULL,"
+	"  position INTEGER NOT NULL,"
+	"  published_us INTEGER NOT NULL,"
+	"  yanked INTEGER NOT NULL,"
+	"  PRIMARY KEY (listing_id, version)) WITHOUT ROWID;"
+	"CREATE TABLE external_files ("
+	"  listing_id INTEGER NOT NULL REFERENCES external_listings(id) ON DELETE CASCADE,"
+	"  version TEXT NOT NULL,"
+	"  file TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  present INTEGER NOT NULL,"
+	"  hash_algo TEXT,"
+	"  hash_hex TEXT,"
+	"  size INTEGER NOT NULL,"
+	"  requires_python TEXT,"
+	"  yanked INTEGER NOT NULL,"
+	"  probed_us INTEGER NOT NULL,"
+	"  PRIMARY KEY (listing_id, version, file)) WITHOUT ROWID;"
+	"CREATE TABLE external_dist_tags ("
+	"  listing_id INTEGER NOT NULL REFERENCES external_listings(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  PRIMARY KEY (listing_id, tag)) WITHOUT ROWID;",
 };
 
 int store_schema_version(void)

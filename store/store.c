@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -814,4 +815,32 @@ void store_audit_free(struct store_audit_row *rows, size_t n)
 		free(rows[i].reason);
 	}
 	free(rows);
+}
+
+static void (*log_sink)(int level, const char *line);
+
+void store_set_log(void (*fn)(int level, const char *line))
+{
+	log_sink = fn;
+}
+
+void store_log(int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (log_sink)
+		log_sink(level, line);
+	else
+		(void)fprintf(stderr, "cafs: %s\n", line);
+}
+
+void store_set_progress(struct store *s, void (*fn)(void *ctx, int64_t done, int64_t total),
+			void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
 }

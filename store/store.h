@@ -54,8 +54,21 @@ struct store_repository {
 struct store_source {
 	char name[101];
 	enum cafs_format format;
-	char url[4096]; /* "" when not configured */
+	char url[4096]; /* as configured; "" when not */
 	int64_t updated_us;
+	/* what fetches use: the configured URL, else the client tool's own setting; "" none */
+	char effective_url[4096];
+	char url_origin[256];   /* "configured", "pip's index-url in ...", or how to set one */
+	int64_t ttl_s;          /* a version list is fresh this long (default 600) */
+	int64_t negative_ttl_s; /* a "no such package" answer, this long (default 60) */
+	int64_t max_stale_s;    /* past ttl, served this long more while the source fails */
+	int64_t timeout_s;      /* connect and stall timeout (default 30) */
+	int64_t retries;        /* extra attempts after a transient failure (default 2) */
+};
+
+/* Settings for store_source_configure(); a negative value keeps the current one. */
+struct store_source_settings {
+	int64_t ttl_s, negative_ttl_s, max_stale_s, timeout_s, retries;
 };
 
 /*
@@ -162,11 +175,13 @@ int store_repository_disassociate_external(struct store *s, const char *reposito
 					   struct cafs_error *e);
 
 /*
- * Set the source URL (https://, http:// or file://) of connection @name for this domain.
- * @url NULL or "" removes it.
+ * Set the source URL (https://, http:// or file://) of connection @name for this domain, and
+ * with @set (may be NULL) its cache and network settings. @url "" removes the whole setting;
+ * NULL keeps the URL.
  */
 int store_source_configure(struct store *s, const char *name, const char *url,
-			   struct store_source *ret, struct cafs_error *e);
+			   const struct store_source_settings *set, struct store_source *ret,
+			   struct cafs_error *e);
 
 /* The source of connection @name (url "" when not configured). */
 int store_source_get(struct store *s, const char *name, struct store_source *ret,
@@ -182,6 +197,39 @@ void store_tags_free(struct store_tag *tags, size_t n);
 void store_domain_arn(const struct store_domain *d, char *buf, size_t bufsz);
 void store_repository_arn(const char *owner, const char *domain, const char *repository, char *buf,
 			  size_t bufsz);
+
+/* One package's refreshed listing (store_refresh()). */
+struct store_refresh_item {
+	char connection[101];
+	char namespace_[CAFS_PACKAGE_FIELD_MAX + 1];
+	char name[CAFS_PACKAGE_FIELD_MAX + 1];
+	int outcome;       /* 1 the source has it, 0 it has not, < 0 the errno of a failure */
+	size_t n_versions; /* listed by the source */
+	char message[512]; /* the failure's reason */
+};
+
+/*
+ * cafs refresh: ask the sources behind @repository's search order again, now, whatever their
+ * cache says: for one package (@name, with @ns; @format required), or for every package whose
+ * listing is cached for those sources (@name NULL; @format CAFS_FORMAT_NONE = all formats).
+ * @cb sees each package as it is done (@i of @n). A source's failure is reported per package,
+ * not as an error.
+ */
+int store_refresh(struct store *s, const char *repository, enum cafs_format format, const char *ns,
+		  const char *name,
+		  void (*cb)(void *ctx, const struct store_refresh_item *it, size_t i, size_t n),
+		  void *ctx, struct cafs_error *e);
+
+/*
+ * Where the store reports warnings that are nobody's error (a stale list served while a source
+ * is down, a file whose metadata could not be read): @fn gets syslog's level and one line.
+ * Process-wide; by default lines go to stderr prefixed "cafs: ".
+ */
+void store_set_log(void (*fn)(int level, const char *line));
+
+/* Downloads from external sources through @s report progress to @fn (NULL: none). */
+void store_set_progress(struct store *s, void (*fn)(void *ctx, int64_t done, int64_t total),
+			void *ctx);
 
 /* One audit row (newest first from store_audit_list()). Owned strings inside the array. */
 struct store_audit_row {

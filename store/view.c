@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "store/group.h"
 #include "store/internal.h"
@@ -30,6 +31,68 @@
 
 static const enum cafs_format tree_formats[] = {CAFS_FORMAT_GENERIC, CAFS_FORMAT_MAVEN,
 						CAFS_FORMAT_NPM, CAFS_FORMAT_PYPI};
+
+/*
+ * The connections of the nodes (spec §2.1: a node's source is asked when its own contents
+ * miss). With a package named, only where ingest is allowed: not from the requesting
+ * repository whose record says upstream=BLOCK (@upstream), not into an owner whose record
+ * says BLOCK or whose package group denies EXTERNAL_UPSTREAM (spec §7.8 scenario a: never
+ * even asked).
+ */
+static int sources_ext(struct store *s, enum cafs_format format, const char *ns, const char *name,
+		       struct view_sources *src, const char *upstream, struct cafs_error *e)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		sqlite3_stmt *st = store_stmt(
+			s,
+			"SELECT name FROM repository_external_connections WHERE repository_id = ?",
+			e);
+		int rc;
+
+		src->ext[i][0] = '\0';
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, src->nodes[i].id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW &&
+		    cafs_external_connection_format((const char *)sqlite3_column_text(st, 0),
+						    NULL) == format)
+			(void)snprintf(src->ext[i], sizeof(src->ext[i]), "%s",
+				       (const char *)sqlite3_column_text(st, 0));
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return store_sql_error(s, rc, "read external connection", e);
+		if (!src->ext[i][0] || !name)
+			continue;
+		if (i == 0 && strcmp(upstream, "BLOCK") == 0) {
+			src->ext[i][0] = '\0';
+			continue;
+		}
+		{
+			struct store_pkg_coord c = {.format = format};
+			char up[8] = "";
+			int64_t pkg;
+			int r;
+
+			(void)snprintf(c.namespace_, sizeof(c.namespace_), "%s", ns ? ns : "");
+			(void)snprintf(c.package, sizeof(c.package), "%s", name);
+			r = store_pkg_find(s, src->nodes[i].id, &c, &pkg, NULL, up, e);
+			if (r < 0)
+				return r;
+			if (r > 0 && strcmp(up, "BLOCK") == 0) {
+				src->ext[i][0] = '\0';
+				continue;
+			}
+			r = store_group_allows(s, CAFS_ACTION_EXTERNAL_UPSTREAM, src->nodes[i].name,
+					       format, c.namespace_, c.package, e);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				src->ext[i][0] = '\0';
+		}
+	}
+	return 0;
+}
 
 int view_sources(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
 		 const char *name, struct view_sources *ret, struct cafs_error *e)
@@ -64,6 +127,9 @@ int view_sources(struct store *s, int64_t repo, enum cafs_format format, const c
 				ret->n = 1;
 		}
 	}
+	r = sources_ext(s, format, ns, name, ret, upstream, e);
+	if (r < 0)
+		return r;
 	ret->json_ids[o++] = '[';
 	for (size_t i = 0; i < ret->n; i++)
 		o += (size_t)snprintf(ret->json_ids + o, sizeof(ret->json_ids) - o, "%s%lld",
@@ -80,9 +146,36 @@ static bool visible(int status, bool own)
 	       (own && (status == STORE_STATUS_ARCHIVED || status == STORE_STATUS_UNFINISHED));
 }
 
+/* Version @version as the source of node @i lists it: 1 (*@ret external), 0, or EIO. */
+static int ext_version_at(struct store *s, const struct view_sources *src, size_t i, const char *ns,
+			  const char *name, const char *version, struct view_version *ret,
+			  struct cafs_error *e)
+{
+	struct ext_version ev;
+	int64_t listing;
+	int r = ext_listing(s, src->ext[i], ns ? ns : "", name, false, &listing, e);
+
+	if (r <= 0)
+		return r;
+	r = ext_find_version(s, listing, version, &ev, e);
+	if (r <= 0)
+		return r;
+	*ret = (struct view_version){
+		.repo_id = src->nodes[i].id,
+		.status = ev.yanked ? STORE_STATUS_UNLISTED : STORE_STATUS_PUBLISHED,
+		.published_us = ev.published_us,
+		.external = true,
+		.ext = ev,
+	};
+	(void)snprintf(ret->repo, sizeof(ret->repo), "%s", src->nodes[i].name);
+	(void)snprintf(ret->connection, sizeof(ret->connection), "%s", src->ext[i]);
+	return 1;
+}
+
 static const char *const version_sql =
 	"SELECT v.id, v.status, coalesce(v.published_us, v.created_us), "
-	"coalesce(v.maven_snapshot_build, '') FROM packages p JOIN package_versions v ON "
+	"coalesce(v.maven_snapshot_build, ''), coalesce(v.entry_external_connection, '') FROM "
+	"packages p JOIN package_versions v ON "
 	"v.package_id = p.id WHERE p.repository_id = ? AND p.format = ? AND p.namespace = ? AND "
 	"p.name = ? AND v.version = ?";
 
@@ -128,6 +221,8 @@ int view_find_version(struct store *s, int64_t repo, enum cafs_format format, co
 					       src.nodes[i].name);
 				(void)snprintf(ret->snapshot_build, sizeof(ret->snapshot_build),
 					       "%s", (const char *)sqlite3_column_text(st, 3));
+				(void)snprintf(ret->entry_connection, sizeof(ret->entry_connection),
+					       "%s", (const char *)sqlite3_column_text(st, 4));
 				(void)sqlite3_reset(st);
 				return 1;
 			}
@@ -135,6 +230,11 @@ int view_find_version(struct store *s, int64_t repo, enum cafs_format format, co
 		(void)sqlite3_reset(st);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return store_sql_error(s, rc, "look up version", e);
+		if (src.ext[i][0]) {
+			r = ext_version_at(s, &src, i, ns, name, version, ret, e);
+			if (r != 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -157,7 +257,8 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 		sqlite3_stmt *st = store_stmt(
 			s,
 			"SELECT v.version, v.id, v.status, coalesce(v.published_us, v.created_us), "
-			"coalesce(v.maven_snapshot_build, '') FROM packages p JOIN "
+			"coalesce(v.maven_snapshot_build, ''), "
+			"coalesce(v.entry_external_connection, '') FROM packages p JOIN "
 			"package_versions "
 			"v ON v.package_id = p.id WHERE p.repository_id = ? AND p.format = ? AND "
 			"p.namespace = ? AND p.name = ? ORDER BY coalesce(v.published_us, "
@@ -224,6 +325,8 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 			(void)snprintf(list[n].repo, sizeof(list[n].repo), "%s", src.nodes[i].name);
 			(void)snprintf(list[n].snapshot_build, sizeof(list[n].snapshot_build), "%s",
 				       (const char *)sqlite3_column_text(st, 4));
+			(void)snprintf(list[n].entry_connection, sizeof(list[n].entry_connection),
+				       "%s", (const char *)sqlite3_column_text(st, 5));
 			n++;
 		}
 		(void)sqlite3_reset(st);
@@ -232,6 +335,59 @@ int view_versions(struct store *s, int64_t repo, enum cafs_format format, const 
 			free(names);
 			free(hidden);
 			return store_sql_error(s, rc, "list versions", e);
+		}
+		if (src.ext[i][0]) {
+			/* the source's versions, behind every record found before this node */
+			struct ext_version *ev = NULL;
+			size_t nev = 0;
+			int64_t listing;
+
+			r = ext_listing(s, src.ext[i], ns ? ns : "", name, false, &listing, e);
+			if (r > 0)
+				r = ext_list_versions(s, listing, &ev, &nev, e);
+			for (size_t k = 0; r >= 0 && k < nev; k++) {
+				bool seen = false;
+				void *nl, *nn;
+
+				for (size_t j = 0; j < n && !seen; j++)
+					seen = strcmp(names[j], ev[k].version) == 0;
+				for (size_t j = 0; j < n_hidden && !seen; j++)
+					seen = strcmp(hidden[j], ev[k].version) == 0;
+				if (seen)
+					continue;
+				nl = reallocarray(list, n + 1, sizeof(*list));
+				if (nl)
+					list = nl;
+				nn = reallocarray(names, n + 1, sizeof(*names));
+				if (nn)
+					names = nn;
+				if (!nl || !nn) {
+					r = cafs_error_set(e, CAFS_INTERNAL, ENOMEM,
+							   "out of memory");
+					break;
+				}
+				(void)snprintf(names[n], sizeof(names[n]), "%s", ev[k].version);
+				list[n] = (struct view_version){
+					.repo_id = src.nodes[i].id,
+					.status = ev[k].yanked ? STORE_STATUS_UNLISTED
+							       : STORE_STATUS_PUBLISHED,
+					.published_us = ev[k].published_us,
+					.external = true,
+					.ext = ev[k],
+				};
+				(void)snprintf(list[n].repo, sizeof(list[n].repo), "%s",
+					       src.nodes[i].name);
+				(void)snprintf(list[n].connection, sizeof(list[n].connection), "%s",
+					       src.ext[i]);
+				n++;
+			}
+			free(ev);
+			if (r < 0) {
+				free(list);
+				free(names);
+				free(hidden);
+				return r;
+			}
 		}
 	}
 	/* one order for the merged list: oldest published first */
@@ -276,6 +432,48 @@ static int not_found(const char *path, struct cafs_error *e)
 	return cafs_error_set(e, CAFS_NOT_FOUND, 0, "nothing at '%s'", path);
 }
 
+/*
+ * Could @ns/@name be a package at a source at all? Names the format cannot have (PyPI names
+ * that are not normalized, dot files, upper-case npm names) are never sent to a source.
+ */
+static bool view_name_valid(enum cafs_format format, const char *ns, const char *name)
+{
+	char norm[CAFS_PACKAGE_FIELD_MAX + 1];
+
+	if (!name[0] || name[0] == '.' || cafs_validate_coord(format, ns, name, "0", NULL) < 0)
+		return false;
+	switch (format) {
+	case CAFS_FORMAT_PYPI:
+		return cafs_pypi_normalize(name, norm, sizeof(norm)) >= 0 &&
+		       strcmp(norm, name) == 0;
+	case CAFS_FORMAT_NPM:
+		for (const char *p = name; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				return false;
+		return true;
+	case CAFS_FORMAT_MAVEN: {
+		/* not a version folder or a file taken for an artifactId while the path is split */
+		static const char *const files[] = {".jar",    ".pom",    ".xml", ".md5",   ".sha1",
+						    ".sha256", ".sha512", ".asc", ".module"};
+		size_t l = strlen(name);
+
+		for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+			if (l > strlen(files[i]) &&
+			    strcmp(name + l - strlen(files[i]), files[i]) == 0)
+				return false;
+		return ns && ns[0] && !(name[0] >= '0' && name[0] <= '9');
+	}
+	case CAFS_FORMAT_NONE:
+	case CAFS_FORMAT_GENERIC:
+	case CAFS_FORMAT_NUGET:
+	case CAFS_FORMAT_RUBY:
+	case CAFS_FORMAT_SWIFT:
+	case CAFS_FORMAT_CARGO:
+		break;
+	}
+	return false;
+}
+
 /* Is there a visible package in the client view with this exact coordinate? */
 static int package_visible(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
 			   const char *name, struct cafs_error *e)
@@ -306,7 +504,19 @@ static int package_visible(struct store *s, int64_t repo, enum cafs_format forma
 	(void)sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_sql_error(s, rc, "look up package", e);
-	return rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		return 1;
+	/* a name only a source knows: looked up on demand (never enumerated) */
+	for (size_t i = 0; i < src.n; i++) {
+		int64_t listing;
+
+		if (!src.ext[i][0] || !view_name_valid(format, ns, name))
+			continue;
+		r = ext_listing(s, src.ext[i], ns ? ns : "", name, false, &listing, e);
+		if (r != 0)
+			return r;
+	}
+	return 0;
 }
 
 int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
@@ -415,11 +625,30 @@ static int namespace_visible(struct store *s, int64_t repo, enum cafs_format f, 
 	char prefix[CAFS_PACKAGE_FIELD_MAX + 2];
 	int r = view_visit_packages(s, repo, f, ns, NULL, any_cb, &a, e);
 
-	if (r < 0 || a.found || !dotted_children)
+	if (r < 0 || a.found)
 		return r < 0 ? r : a.found;
-	(void)snprintf(prefix, sizeof(prefix), "%s.", ns);
-	r = view_visit_packages(s, repo, f, NULL, prefix, any_cb, &a, e);
-	return r < 0 ? r : a.found;
+	if (dotted_children) {
+		(void)snprintf(prefix, sizeof(prefix), "%s.", ns);
+		r = view_visit_packages(s, repo, f, NULL, prefix, any_cb, &a, e);
+		if (r < 0 || a.found)
+			return r < 0 ? r : a.found;
+	}
+	/*
+	 * A source is not enumerated, so a Maven group or an npm scope of a package only the
+	 * source has must still be a folder the client can walk through: with a connection in
+	 * the search order, every well-formed name is.
+	 */
+	if (ns[0] != '.' && cafs_validate_coord_part(ns, "namespace", NULL) == 0) {
+		struct view_sources src;
+
+		r = view_sources(s, repo, f, NULL, NULL, &src, e);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < src.n; i++)
+			if (src.ext[i][0])
+				return 1;
+	}
+	return 0;
 }
 
 static void join_dots(char *const *parts, size_t n, char *buf, size_t bufsz)
@@ -449,6 +678,79 @@ static bool checksum_name(const char *file, char *base, size_t basesz, char *alg
 	return false;
 }
 
+int view_version_source(struct store *s, int64_t repo, enum cafs_format format, const char *ns,
+			const char *name, const struct view_version *v, struct ext_version *ret,
+			struct store_search_node *ret_owner, char *ret_conn, struct cafs_error *e)
+{
+	struct view_sources src;
+	int r;
+
+	if (v->external) {
+		*ret = v->ext;
+		ret_owner->id = v->repo_id;
+		(void)snprintf(ret_owner->name, sizeof(ret_owner->name), "%s", v->repo);
+		(void)snprintf(ret_conn, 101, "%s", v->connection);
+		return 1;
+	}
+	if (!v->entry_connection[0])
+		return 0;
+	r = view_sources(s, repo, format, ns, name, &src, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < src.n; i++) {
+		int64_t listing;
+
+		if (strcmp(src.ext[i], v->entry_connection) != 0)
+			continue;
+		r = ext_listing(s, src.ext[i], ns ? ns : "", name, false, &listing, e);
+		if (r > 0) {
+			char version[CAFS_PACKAGE_FIELD_MAX + 1];
+			sqlite3_stmt *st = store_stmt(
+				s, "SELECT version FROM package_versions WHERE id = ?", e);
+
+			if (!st)
+				return -EIO;
+			sqlite3_bind_int64(st, 1, v->id);
+			version[0] = '\0';
+			if (sqlite3_step(st) == SQLITE_ROW)
+				(void)snprintf(version, sizeof(version), "%s",
+					       (const char *)sqlite3_column_text(st, 0));
+			(void)sqlite3_reset(st);
+			r = ext_find_version(s, listing, version, ret, e);
+		}
+		if (r > 0) {
+			*ret_owner = src.nodes[i];
+			(void)snprintf(ret_conn, 101, "%s", src.ext[i]);
+		}
+		return r;
+	}
+	return 0;
+}
+
+/* Asset @file of @v as only the source has it: fills the node (size from the source). */
+static int find_ext_asset(struct store *s, int64_t repo, const struct view_version *v,
+			  const char *file, struct store_node *n, struct cafs_error *e)
+{
+	struct store_search_node owner;
+	struct ext_version ev;
+	struct ext_file f;
+	char conn[101];
+	int r = view_version_source(s, repo, n->format, n->namespace_, n->package, v, &ev, &owner,
+				    conn, e);
+
+	if (r <= 0)
+		return r;
+	r = ext_find_file(s, conn, n->namespace_, n->package, &ev, file, &f, e);
+	if (r <= 0)
+		return r;
+	n->external = true;
+	n->unsized = f.size < 0;
+	n->size = f.size < 0 ? 0 : (uint64_t)f.size;
+	n->mtime_us = v->published_us;
+	n->identity = XXH3_64bits(f.url, strlen(f.url)) | 1ull << 63;
+	return 1;
+}
+
 /* The asset @file of visible version @v: fills size, identity. 0 not there, 1 found. */
 static int find_asset(struct store *s, const struct view_version *v, const char *file,
 		      struct store_node *n, bool metadata, struct cafs_error *e)
@@ -463,6 +765,8 @@ static int find_asset(struct store *s, const struct view_version *v, const char 
 
 	if (!st)
 		return -EIO;
+	if (v->external)
+		return 0;
 	sqlite3_bind_int64(st, 1, v->id);
 	sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -551,6 +855,8 @@ static int resolve_in_package(struct store *s, int64_t repo, struct store_node *
 		return not_found(path, e);
 	/* a file of the version */
 	r = find_asset(s, &v, rest[1], n, false, e);
+	if (r == 0)
+		r = find_ext_asset(s, repo, &v, rest[1], n, e);
 	if (r > 0) {
 		n->kind = STORE_NODE_ASSET;
 		(void)snprintf(n->file, sizeof(n->file), "%s", rest[1]);
@@ -586,7 +892,10 @@ static int resolve_in_package(struct store *s, int64_t repo, struct store_node *
 				return synth_node(s, n, STORE_SYNTH_CHECKSUM, rest[1], e);
 			}
 			r = find_asset(s, &v, base, n, false, e);
+			if (r == 0)
+				r = find_ext_asset(s, repo, &v, base, n, e);
 			if (r > 0) {
+				n->unsized = false;
 				(void)snprintf(n->checksum_of, sizeof(n->checksum_of), "%s", base);
 				(void)snprintf(n->checksum_algo, sizeof(n->checksum_algo), "%s",
 					       algo);
@@ -843,6 +1152,56 @@ static int list_cb(void *ctx, const char *ns, const char *name)
 	return c->names->oom ? -ENOMEM : 0;
 }
 
+struct ext_names_ctx {
+	struct names *l;
+	bool maven;
+};
+
+static int ext_name_cb(void *ctx, const char *file)
+{
+	struct ext_names_ctx *c = ctx;
+
+	names_add(c->l, file);
+	for (size_t i = 0; c->maven && i < ARRAY_SIZE(checksum_algos); i++) {
+		char buf[4 * CAFS_ASSET_NAME_MAX + 16];
+
+		(void)snprintf(buf, sizeof(buf), "%s.%s", file, checksum_algos[i]);
+		names_add(c->l, buf);
+	}
+	return c->l->oom ? -ENOMEM : 0;
+}
+
+/* The files of version @v that its source has (and that a read would fetch). */
+static int version_source_names(struct store *s, int64_t repo, const struct store_node *dir,
+				const struct view_version *v, struct names *l, struct cafs_error *e)
+{
+	struct ext_names_ctx c = {l, dir->format == CAFS_FORMAT_MAVEN};
+	struct store_search_node owner;
+	struct ext_version ev;
+	char conn[101];
+	int r = view_version_source(s, repo, dir->format, dir->namespace_, dir->package, v, &ev,
+				    &owner, conn, e);
+
+	if (r <= 0)
+		return r;
+	if (dir->format == CAFS_FORMAT_MAVEN) {
+		/* Maven has no file list: the two files every release has are asked for */
+		static const char *const exts[] = {"pom", "jar"};
+
+		for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
+			char file[4 * CAFS_ASSET_NAME_MAX + 1];
+			struct ext_file f;
+
+			(void)snprintf(file, sizeof(file), "%.255s-%.255s.%s", dir->package,
+				       dir->version, exts[i]);
+			r = ext_find_file(s, conn, dir->namespace_, dir->package, &ev, file, &f, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return ext_list_files(s, &ev, ext_name_cb, &c, e);
+}
+
 /* The names of a version folder: assets, and per format the files made beside them. */
 static int version_names(struct store *s, int64_t repo, const struct store_node *dir,
 			 struct names *l, struct cafs_error *e)
@@ -855,6 +1214,9 @@ static int version_names(struct store *s, int64_t repo, const struct store_node 
 
 	if (r <= 0)
 		return r < 0 ? r : cafs_error_set(e, CAFS_NOT_FOUND, 0, "version gone");
+	r = version_source_names(s, repo, dir, &v, l, e);
+	if (r < 0)
+		return r;
 	st = store_stmt(
 		s,
 		"SELECT name, metadata_blob_id IS NOT NULL FROM assets WHERE version_id = ? "
@@ -862,7 +1224,7 @@ static int version_names(struct store *s, int64_t repo, const struct store_node 
 		e);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, v.id);
+	sqlite3_bind_int64(st, 1, v.external ? 0 : v.id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		char buf[4 * CAFS_ASSET_NAME_MAX + 16];
@@ -1127,6 +1489,66 @@ static int retain(struct store *s, int64_t repo, const struct store_node *n, int
 	return 0;
 }
 
+static bool local_asset(struct store *s, int64_t ver, const char *file)
+{
+	sqlite3_stmt *st =
+		store_stmt(s, "SELECT 1 FROM assets WHERE version_id = ? AND name = ?", NULL);
+	bool hit;
+
+	if (!st)
+		return true; /* the normal path reports the error */
+	sqlite3_bind_int64(st, 1, ver);
+	sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
+	hit = sqlite3_step(st) == SQLITE_ROW;
+	(void)sqlite3_reset(st);
+	return hit;
+}
+
+/* An asset only a source has: fetch, verify, store and retain it (spec §2.2), then open it. */
+static int open_external(struct store *s, int64_t repo, const struct store_node *n,
+			 const struct view_version *v, struct cafs_error *e)
+{
+	struct store_search_node owner, req = {.id = repo};
+	struct store_pkg_coord c = {.format = n->format};
+	struct store_blob blob;
+	struct ext_version ev;
+	struct ext_file f;
+	char conn[101];
+	int r = view_version_source(s, repo, n->format, n->namespace_, n->package, v, &ev, &owner,
+				    conn, e);
+
+	if (r == 0 || (r > 0 && (r = ext_find_file(s, conn, n->namespace_, n->package, &ev, n->file,
+						   &f, e)) == 0))
+		return cafs_error_set(e, CAFS_NOT_FOUND, 0, "asset '%s' of '%s' %s is gone",
+				      n->file, n->package, n->version);
+	if (r < 0)
+		return r;
+	(void)snprintf(req.name, sizeof(req.name), "%s", n->repository);
+	(void)snprintf(c.namespace_, sizeof(c.namespace_), "%s", n->namespace_);
+	(void)snprintf(c.package, sizeof(c.package), "%s", n->package);
+	if (n->format == CAFS_FORMAT_NPM && n->namespace_[0])
+		(void)snprintf(c.display, sizeof(c.display), "@%s/%s", n->namespace_, n->package);
+	else
+		(void)snprintf(c.display, sizeof(c.display), "%s", n->package);
+	r = ext_ingest(s, &req, &owner, conn, &c, &ev, &f, &blob, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		/* fetched by another reader meanwhile: the owner's record is found now */
+		struct view_version now;
+
+		r = view_find_version(s, repo, n->format, n->namespace_, n->package, n->version,
+				      &now, e);
+		if (r <= 0 || now.external || now.own)
+			return r < 0 ? r
+				     : cafs_error_set(e, CAFS_NOT_FOUND, 0,
+						      "version '%s' of '%s' moved while fetched",
+						      n->version, n->package);
+		return store_view_open(s, n, e);
+	}
+	return store_blob_open(s, &blob, e);
+}
+
 int store_view_open(struct store *s, const struct store_node *n, struct cafs_error *e)
 {
 	struct view_version v;
@@ -1151,6 +1573,8 @@ int store_view_open(struct store *s, const struct store_node *n, struct cafs_err
 				      "version '%s' of '%s' is %s: its assets cannot be read",
 				      n->version, n->package,
 				      store_status_name((enum store_status)v.status));
+	if (v.external || !local_asset(s, v.id, n->file))
+		return open_external(s, repo, n, &v, e);
 	ver = v.id;
 	if (!v.own) {
 		struct store_node src = *n;

@@ -60,6 +60,9 @@ struct store_node {
 	/* where the version comes from: the requesting repository, or an upstream */
 	char source_repository[CAFS_REPOSITORY_NAME_MAX + 1];
 	bool retained; /* the version is a record of the requesting repository itself */
+	/* an asset only a source has so far: reading it fetches it (store_view_open) */
+	bool external;
+	bool unsized;  /* external, and the source does not say its size: size is 0 */
 	int status;    /* enum store_status of the version, -1 above version level */
 	uint64_t size; /* ASSET and SYNTH: exact size in bytes; 0 for folders */
 	int64_t mtime_us;

@@ -76,7 +76,15 @@ static const struct cli_opt configure_external_opts[] = {
 	{"--name", CLI_STR, true, "NAME", "the external connection, e.g. public:pypi"},
 	{"--url", CLI_STR, false, "URL",
 	 "where it fetches from in this domain: https://..., http://... or file:///folder"},
-	{"--remove", CLI_FLAG, false, NULL, "forget the configured source"},
+	{"--remove", CLI_FLAG, false, NULL, "forget the configured source and its settings"},
+	{"--ttl", CLI_INT, false, "SECONDS", "how long a version list is fresh (default 600)"},
+	{"--negative-ttl", CLI_INT, false, "SECONDS",
+	 "how long a \"no such package\" answer is kept (default 60)"},
+	{"--max-stale", CLI_INT, false, "SECONDS",
+	 "past the ttl, how long a list is still served while the source fails (default 86400)"},
+	{"--timeout", CLI_INT, false, "SECONDS",
+	 "connect timeout, and how long a transfer may stall (default 30)"},
+	{"--retries", CLI_INT, false, "N", "extra attempts after a transient failure (default 2)"},
 	{NULL},
 };
 static const struct cli_opt publish_opts[] = {
@@ -136,6 +144,22 @@ static const struct cli_opt get_asset_opts[] = {
 	{"--package-version-revision", CLI_STR, false, "REV",
 	 "refuse unless the version is at this revision"},
 	{"OUTFILE", CLI_ARGS, true, NULL, "where to write the bytes ('-' = standard output)"},
+	{NULL},
+};
+static const struct cli_opt refresh_opts[] = {
+	DOMAIN_OPTS,
+	{"--repository", CLI_STR, true, "NAME", "whose search order's sources are asked"},
+	{"--format", CLI_STR, false, "FORMAT", "pypi, npm or maven (required with --package)"},
+	{"--namespace", CLI_STR, false, "NS", "the package's namespace (npm scope, groupId)"},
+	{"--package", CLI_STR, false, "NAME",
+	 "one package; without it every package whose list is cached"},
+	{NULL},
+};
+static const struct cli_opt fetch_opts[] = {
+	VERSION_OPTS,
+	{"--asset", CLI_STR, false, "NAME", "one file of the version (default: all of them)"},
+	{"OUTFILE", CLI_ARGS, false, NULL,
+	 "with --asset: where to write it ('-' = standard output)"},
 	{NULL},
 };
 static const struct cli_opt tags_opts[] = {
@@ -369,6 +393,13 @@ static const struct cli_cmd commands[] = {
 	 "one (strong or weak match, most specific), the group's mode and where an inherited "
 	 "mode comes from, the allowed-repository list, and the verdict.",
 	 explain_opts, cmd_explain},
+	{"fetch", "get a version's files through a repository as a package manager would (cafs)",
+	 "Resolves the version in the repository's search order (its own records, its upstreams, "
+	 "the sources of their external connections), fetches what only a source has, verifies "
+	 "it against the source's digest and retains it as the spec says: into this repository, "
+	 "and, for a source, into the repository owning the connection. Use it to fill a store "
+	 "before builds run offline. A progress bar is drawn on a terminal.",
+	 fetch_opts, cmd_fetch},
 	{"get-associated-package-group", "show the package group a package belongs to",
 	 "Works for packages that exist nowhere yet. associationType is STRONG, or WEAK when "
 	 "the name matches only up to case, separators or look-alike characters (a weakly "
@@ -424,6 +455,12 @@ static const struct cli_cmd commands[] = {
 	 "Creates the package record with no versions when it does not exist yet, so that a name "
 	 "can be blocked before anything arrives.",
 	 origin_opts, cmd_put_package_origin_configuration},
+	{"refresh", "ask the sources behind a repository for version lists now (cafs)",
+	 "Version lists from external sources are cached (configure-external-connection --ttl). "
+	 "This asks again now, for one package or for every package whose list is cached, and "
+	 "reports each: listed (with its version count), not found, or failed with the reason. "
+	 "Exit 1 when any failed.",
+	 refresh_opts, cmd_refresh},
 	{"umount", "unmount a mounted domain (cafs)", "Runs `fusermount3 -u MOUNTPOINT`.",
 	 umount_opts, cmd_umount},
 	{"update-package-versions-status", "set versions to Published, Unlisted or Archived",

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "policy/common.h"
 #include "store/store.h"
@@ -611,4 +612,49 @@ int cli_main(int argc, char **argv, const struct cli_cmd *cmds, size_t n_cmds)
 	free(c.args);
 	free(c.root);
 	return rc;
+}
+
+void cli_progress_init(struct cli_progress *p, const char *label)
+{
+	*p = (struct cli_progress){.tty = isatty(STDERR_FILENO) == 1};
+	(void)snprintf(p->label, sizeof(p->label), "%s", label);
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void cli_progress_update(void *ctx, int64_t done, int64_t total)
+{
+	struct cli_progress *p = ctx;
+	char bar[31];
+	long long t = now_us();
+	int fill = 0;
+
+	if (!p->tty || (p->drawn && t - p->last_us < 100000 && done != total))
+		return;
+	p->last_us = t;
+	if (total > 0)
+		fill = (int)(done * 30 / total);
+	for (int i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : (total > 0 ? ' ' : (i == (t / 100000) % 30 ? '#' : ' '));
+	bar[30] = '\0';
+	if (total > 0)
+		(void)fprintf(stderr, "\r%s [%s] %.1f / %.1f MiB ", p->label, bar,
+			      (double)done / 1048576.0, (double)total / 1048576.0);
+	else
+		(void)fprintf(stderr, "\r%s [%s] %.1f MiB ", p->label, bar,
+			      (double)done / 1048576.0);
+	p->drawn = true;
+}
+
+void cli_progress_done(struct cli_progress *p)
+{
+	if (p->tty && p->drawn)
+		(void)fprintf(stderr, "\r\033[K");
+	p->drawn = false;
 }

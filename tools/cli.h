@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cafs_error;
 
@@ -89,3 +90,18 @@ json_t *cli_time(long long us);
 
 /* Run the command line; returns the process exit code. */
 int cli_main(int argc, char **argv, const struct cli_cmd *cmds, size_t n_cmds);
+
+/*
+ * A progress bar on standard error, drawn only when it is a terminal (at most ten times a
+ * second): "<label> [#####     ] 12.3 MiB / 32.0 MiB". cli_progress_update() has the shape of
+ * store_set_progress()'s callback; cli_progress_done() clears the line.
+ */
+struct cli_progress {
+	char label[64];
+	bool tty;
+	bool drawn;
+	long long last_us;
+};
+void cli_progress_init(struct cli_progress *p, const char *label);
+void cli_progress_update(void *ctx, int64_t done, int64_t total);
+void cli_progress_done(struct cli_progress *p);

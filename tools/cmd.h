@@ -74,6 +74,8 @@ int cmd_list_repositories(struct cli *c);
 int cmd_associate_external_connection(struct cli *c);
 int cmd_disassociate_external_connection(struct cli *c);
 int cmd_configure_external_connection(struct cli *c);
+int cmd_refresh(struct cli *c);
+int cmd_fetch(struct cli *c);
 int cmd_list_tags_for_resource(struct cli *c);
 int cmd_audit(struct cli *c);
 int cmd_publish_package_version(struct cli *c);

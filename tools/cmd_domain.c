@@ -109,14 +109,30 @@ static int domain_ids(struct store *s, struct store_domain *d, struct cafs_error
 	return store_domain_describe(s, d, e);
 }
 
+static json_t *source_json(const struct store_source *src);
+
 static int print_repository(struct cli *c, struct store *s, const struct store_repository *r)
 {
 	struct cafs_error e;
 	struct store_domain d;
+	json_t *o;
 
 	if (domain_ids(s, &d, &e) < 0)
 		return cli_fail(&e);
-	return cli_print(c, json_pack("{s:o}", "repository", repository_json(r, d.name, d.owner)));
+	o = json_pack("{s:o}", "repository", repository_json(r, d.name, d.owner));
+	/* where the connection fetches from, or how to say where (cafs' addition, beside the
+	 * AWS shape) */
+	if (r->external_connection[0]) {
+		struct store_source src;
+
+		if (store_source_get(s, r->external_connection, &src, &e) < 0) {
+			json_decref(o);
+			return cli_fail(&e);
+		}
+		json_object_set_new(o, "externalConnectionSources",
+				    json_pack("[o]", source_json(&src)));
+	}
+	return cli_print(c, o);
 }
 
 /* --tags key=k,value=v ... into an array of store_tag borrowing from @arr. */
@@ -504,33 +520,55 @@ int cmd_disassociate_external_connection(struct cli *c)
 	return print_repository(c, s, &repo);
 }
 
+/* A source as JSON (configure-external-connection, describe-repository). */
+static json_t *source_json(const struct store_source *src)
+{
+	json_t *o = json_pack("{s:s,s:s}", "externalConnectionName", src->name, "packageFormat",
+			      cafs_format_name(src->format));
+
+	json_object_set_new(o, "sourceUrl",
+			    src->effective_url[0] ? json_string(src->effective_url) : json_null());
+	json_object_set_new(o, "sourceOrigin", json_string(src->url_origin));
+	json_object_set_new(o, "ttlSeconds", json_integer(src->ttl_s));
+	json_object_set_new(o, "negativeTtlSeconds", json_integer(src->negative_ttl_s));
+	json_object_set_new(o, "maxStaleSeconds", json_integer(src->max_stale_s));
+	json_object_set_new(o, "timeoutSeconds", json_integer(src->timeout_s));
+	json_object_set_new(o, "retries", json_integer(src->retries));
+	if (src->updated_us)
+		json_object_set_new(o, "updatedTime", cli_time(src->updated_us));
+	return o;
+}
+
 int cmd_configure_external_connection(struct cli *c)
 {
 	_cleanup_(store_closep) struct store *s = NULL;
+	struct store_source_settings set = {
+		.ttl_s = cli_int(c, "--ttl", -1),
+		.negative_ttl_s = cli_int(c, "--negative-ttl", -1),
+		.max_stale_s = cli_int(c, "--max-stale", -1),
+		.timeout_s = cli_int(c, "--timeout", -1),
+		.retries = cli_int(c, "--retries", -1),
+	};
+	bool settings = cli_given(c, "--ttl") || cli_given(c, "--negative-ttl") ||
+			cli_given(c, "--max-stale") || cli_given(c, "--timeout") ||
+			cli_given(c, "--retries");
 	struct store_source src;
 	struct cafs_error e;
 	const char *url = cli_str(c, "--url");
 	int r;
 
-	if (url && cli_flag(c, "--remove"))
-		return cli_usage(c, "--url and --remove exclude each other");
+	if ((url || settings) && cli_flag(c, "--remove"))
+		return cli_usage(c, "--remove takes no other setting");
 	r = open_domain(c, &s, &e);
-	if (r == 0 && (url || cli_flag(c, "--remove")))
-		r = store_source_configure(s, cli_str(c, "--name"), url ? url : "", &src, &e);
+	if (r == 0 && (url || settings || cli_flag(c, "--remove")))
+		r = store_source_configure(s, cli_str(c, "--name"),
+					   url ? url : (settings ? NULL : ""),
+					   settings ? &set : NULL, &src, &e);
 	else if (r == 0)
 		r = store_source_get(s, cli_str(c, "--name"), &src, &e);
 	if (r < 0)
 		return cli_fail(&e);
-	{
-		json_t *o = json_pack("{s:s,s:s}", "externalConnectionName", src.name,
-				      "packageFormat", cafs_format_name(src.format));
-
-		json_object_set_new(o, "sourceUrl",
-				    src.url[0] ? json_string(src.url) : json_null());
-		if (src.updated_us)
-			json_object_set_new(o, "updatedTime", cli_time(src.updated_us));
-		return cli_print(c, json_pack("{s:o}", "externalConnection", o));
-	}
+	return cli_print(c, json_pack("{s:o}", "externalConnection", source_json(&src)));
 }
 
 int cmd_list_tags_for_resource(struct cli *c)

@@ -9,7 +9,7 @@ CAFS_DEB_PACKAGES=(
 	gcc meson ninja-build pkg-config
 	# libraries (README: Dependencies)
 	libfuse3-dev fuse3 libsqlite3-dev libxxhash-dev libjansson-dev libarchive-dev
-	libssl-dev libexpat1-dev libcmocka-dev
+	libssl-dev libexpat1-dev libcmocka-dev libcurl4-openssl-dev
 	# tests and tooling
 	jq python3 attr clang-format git unzip rsync tar
 	# real packages the extraction and end-to-end tests read

@@ -332,19 +332,21 @@ static void sources(void **state)
 
 	assert_int_equal(store_source_get(f->s, "public:pypi", &src, &e), 0);
 	assert_string_equal(src.url, "");
-	assert_int_equal(
-		store_source_configure(f->s, "public:pypi", "file:///srv/mirror/simple", &src, &e),
-		0);
+	assert_int_equal(store_source_configure(f->s, "public:pypi", "file:///srv/mirror/simple",
+						NULL, &src, &e),
+			 0);
 	assert_string_equal(src.url, "file:///srv/mirror/simple");
 	assert_int_equal(src.format, CAFS_FORMAT_PYPI);
-	assert_int_equal(store_source_configure(f->s, "public:pypi", "ftp://x", &src, &e), -EINVAL);
-	assert_int_equal(store_source_configure(f->s, "public:pypi", "file://relative", &src, &e),
+	assert_int_equal(store_source_configure(f->s, "public:pypi", "ftp://x", NULL, &src, &e),
 			 -EINVAL);
-	assert_int_equal(store_source_configure(f->s, "public:nope", "https://x", &src, &e),
+	assert_int_equal(
+		store_source_configure(f->s, "public:pypi", "file://relative", NULL, &src, &e),
+		-EINVAL);
+	assert_int_equal(store_source_configure(f->s, "public:nope", "https://x", NULL, &src, &e),
 			 -EINVAL);
 	assert_int_equal(store_source_get(f->s, "public:pypi", &src, &e), 0);
 	assert_string_equal(src.url, "file:///srv/mirror/simple");
-	assert_int_equal(store_source_configure(f->s, "public:pypi", NULL, &src, &e), 0);
+	assert_int_equal(store_source_configure(f->s, "public:pypi", "", NULL, &src, &e), 0);
 	assert_string_equal(src.url, "");
 }
 
