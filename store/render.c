@@ -696,6 +696,82 @@ static int explain(struct store *s, int64_t repo, const struct store_node *n, st
 	return 0;
 }
 
+/* Add @tag -> @version to @o unless a tag of that name is there already. */
+static void tag_once(json_t *o, const char *tag, const char *version)
+{
+	if (!json_object_get(o, tag))
+		json_object_set_new(o, tag, json_string(version));
+}
+
+/*
+ * npm dist-tags as a client sees them through @repo (spec §2.5): the tags of every repository
+ * of the search order that has the package and of the sources behind them, where an upstream's
+ * (the first in search order) beats the repository's own.
+ */
+static int dist_tags(struct store *s, int64_t repo, const struct store_node *n, struct sbuf *b,
+		     struct cafs_error *e)
+{
+	struct view_sources src;
+	json_t *up = json_object(), *own = json_object();
+	int r = view_sources(s, repo, n->format, n->namespace_, n->package, &src, e);
+
+	for (size_t i = 0; r >= 0 && i < src.n; i++) {
+		json_t *into = i == 0 ? own : up;
+		sqlite3_stmt *st = store_stmt(
+			s,
+			"SELECT t.tag, t.version FROM dist_tags t JOIN packages p ON p.id = "
+			"t.package_id WHERE p.repository_id = ? AND p.format = 'npm' AND "
+			"p.namespace = ? AND p.name = ? ORDER BY t.tag",
+			e);
+		int64_t listing;
+		int rc;
+
+		if (!st) {
+			r = -EIO;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, src.nodes[i].id);
+		sqlite3_bind_text(st, 2, n->namespace_, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, n->package, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			tag_once(into, (const char *)sqlite3_column_text(st, 0),
+				 (const char *)sqlite3_column_text(st, 1));
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			r = store_sql_error(s, rc, "read dist-tags", e);
+			break;
+		}
+		if (!src.ext[i][0])
+			continue;
+		r = ext_listing(s, src.ext[i], n->namespace_, n->package, false, &listing, e);
+		if (r <= 0)
+			continue;
+		st = store_stmt(s,
+				"SELECT tag, version FROM external_dist_tags WHERE listing_id = ? "
+				"ORDER BY tag",
+				e);
+		if (!st) {
+			r = -EIO;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, listing);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			tag_once(i == 0 ? own : up, (const char *)sqlite3_column_text(st, 0),
+				 (const char *)sqlite3_column_text(st, 1));
+		(void)sqlite3_reset(st);
+	}
+	if (r >= 0) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(own, k, v) tag_once(up, k, json_string_value(v));
+		sb_json(b, json_incref(up));
+	}
+	json_decref(up);
+	json_decref(own);
+	return r < 0 ? r : 0;
+}
+
 /* The value of attribute @name (without "user.cafs.") of @n; NotFound/ENODATA when none. */
 static int xattr_value(struct store *s, const struct store_node *n, const char *name,
 		       struct sbuf *b, struct cafs_error *e)
@@ -741,6 +817,8 @@ static int xattr_value(struct store *s, const struct store_node *n, const char *
 
 		if (strcmp(name, "explain") == 0)
 			return explain(s, repo, n, b, e);
+		if (strcmp(name, "dist-tags") == 0 && n->format == CAFS_FORMAT_NPM)
+			return dist_tags(s, repo, n, b, e);
 		if (strcmp(name, "package-group") == 0) {
 			struct store_group *g = malloc(sizeof(*g));
 			enum cafs_match m;
@@ -789,6 +867,13 @@ static int xattr_value(struct store *s, const struct store_node *n, const char *
 			return explain(s, repo, n, b, e);
 		if (strcmp(name, "retained") == 0) {
 			sb_printf(b, "%s", v.own ? "yes" : v.repo);
+			return 0;
+		}
+		if (v.external && strcmp(name, "origin") == 0) {
+			/* what it will be once read: ingested through the connection */
+			sb_json(b, json_pack("{s:s,s:{s:s}}", "originType", "EXTERNAL",
+					     "domainEntryPoint", "externalConnectionName",
+					     v.connection));
 			return 0;
 		}
 		if (strcmp(name, "published-time") == 0) {
@@ -909,6 +994,26 @@ static int xattr_value(struct store *s, const struct store_node *n, const char *
 		if (rc == SQLITE_ROW)
 			blob_id = sqlite3_column_int64(st, 0);
 		(void)sqlite3_reset(st);
+		if (!blob_id && n->external) {
+			/* not fetched yet: the digest the source publishes, and no other */
+			struct store_search_node owner;
+			struct ext_version ev;
+			struct ext_file f;
+			char conn[101];
+
+			r = view_version_source(s, repo, n->format, n->namespace_, n->package, &v,
+						&ev, &owner, conn, e);
+			if (r > 0)
+				r = ext_find_file(s, conn, n->namespace_, n->package, &ev, n->file,
+						  &f, e);
+			if (r < 0)
+				return r;
+			if (r > 0 && f.hash_algo[0] && strcmp(name + 5, f.hash_algo) == 0) {
+				sb_printf(b, "%s", f.hash_hex);
+				return 0;
+			}
+			break;
+		}
 		if (!blob_id)
 			return cafs_error_set(e, CAFS_NOT_FOUND, 0, "asset gone");
 		r = store_blob_hashes(s, blob_id, &h, e);
@@ -939,7 +1044,7 @@ static const char *const *xattr_names(enum store_node_kind k)
 	static const char *const root[] = {"domain", NULL};
 	static const char *const repo[] = {"upstreams", "external-connection", "description", NULL};
 	static const char *const pkg[] = {"origin.publish", "origin.upstream", "package-group",
-					  "explain", NULL};
+					  "explain",        "dist-tags",       NULL};
 	static const char *const ver[] = {"status",
 					  "revision",
 					  "origin",

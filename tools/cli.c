@@ -658,3 +658,42 @@ void cli_progress_done(struct cli_progress *p)
 		(void)fprintf(stderr, "\r\033[K");
 	p->drawn = false;
 }
+
+int cli_copy_fd(int in, int out, struct cli_progress *bar, int64_t total)
+{
+	char buf[1 << 16];
+	int64_t done = 0;
+
+	for (;;) {
+		/* 64 MiB steps: the kernel copies, the bar moves */
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 64 << 20, 0);
+
+		if (n == 0)
+			return 0;
+		if (n > 0) {
+			done += n;
+			cli_progress_update(bar, done, total);
+			continue;
+		}
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+			return -errno;
+		break;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			return -errno;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+
+			if (w < 0)
+				return -errno;
+			off += w;
+		}
+		done += n;
+		cli_progress_update(bar, done, total);
+	}
+}

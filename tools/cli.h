@@ -105,3 +105,7 @@ struct cli_progress {
 void cli_progress_init(struct cli_progress *p, const char *label);
 void cli_progress_update(void *ctx, int64_t done, int64_t total);
 void cli_progress_done(struct cli_progress *p);
+
+/* Copy @in to @out from their offsets to EOF (copy_file_range when it can), moving @bar. 0 or
+ * -errno. */
+int cli_copy_fd(int in, int out, struct cli_progress *bar, int64_t total);

@@ -359,47 +359,16 @@ int cmd_publish(struct cli *c)
 	return cli_print(c, json_pack("{s:o,s:o}", "published", out, "mavenMetadata", metadata));
 }
 
-/* Copy everything from @in to @out. */
-static int copy_fd(int in, int out)
-{
-	char buf[1 << 16];
-
-	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-
-		if (n == 0)
-			return 0;
-		if (n > 0)
-			continue;
-		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-			return -errno;
-		break;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-
-		if (n == 0)
-			return 0;
-		if (n < 0)
-			return -errno;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-			if (w < 0)
-				return -errno;
-			off += w;
-		}
-	}
-}
-
 int cmd_get_package_version_asset(struct cli *c)
 {
 	_cleanup_(store_closep) struct store *s = NULL;
 	_cleanup_close_ int in = -1;
 	_cleanup_close_ int out = -1;
 	struct store_coord coord;
+	struct cli_progress bar;
 	struct cafs_error e;
 	char revision[64];
+	uint64_t size = 0;
 	const char *outfile;
 	int r = coord_from_opts(c, &coord);
 
@@ -411,13 +380,16 @@ int cmd_get_package_version_asset(struct cli *c)
 	if (open_domain(c, &s, &e) < 0)
 		return cli_fail(&e);
 	in = store_asset_open(s, cli_str(c, "--repository"), &coord, cli_str(c, "--asset"),
-			      cli_str(c, "--package-version-revision"), revision, NULL, &e);
+			      cli_str(c, "--package-version-revision"), revision, &size, &e);
 	if (in < 0)
 		return cli_fail(&e);
 	out = strcmp(outfile, "-") == 0
 		      ? dup(STDOUT_FILENO)
 		      : open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0 || (r = copy_fd(in, out)) < 0) {
+	cli_progress_init(&bar, cli_str(c, "--asset"));
+	r = out < 0 ? 0 : cli_copy_fd(in, out, &bar, (int64_t)size);
+	cli_progress_done(&bar);
+	if (out < 0 || r < 0) {
 		cafs_error_set(&e, CAFS_IO, out < 0 ? errno : -r, "cannot write '%s': %s", outfile,
 			       strerror(out < 0 ? errno : -r));
 		return cli_fail(&e);

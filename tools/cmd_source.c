@@ -108,28 +108,6 @@ static int asset_names_cb(void *ctx, const char *name, const struct store_node *
 	return 0;
 }
 
-/* Copy @in to @out. */
-static int copy_out(int in, int out)
-{
-	char buf[1 << 16];
-
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-
-		if (n == 0)
-			return 0;
-		if (n < 0)
-			return -errno;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-			if (w < 0)
-				return -errno;
-			off += w;
-		}
-	}
-}
-
 int cmd_fetch(struct cli *c)
 {
 	_cleanup_(store_closep) struct store *s = NULL;
@@ -187,7 +165,7 @@ int cmd_fetch(struct cli *c)
 					  : open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 						 0644);
 
-			r = out < 0 ? -errno : copy_out(fd, out);
+			r = out < 0 ? -errno : cli_copy_fd(fd, out, &bar, -1);
 			if (out >= 0)
 				(void)close(out);
 			if (r < 0) {

@@ -190,6 +190,8 @@ else
 fi
 same "retained in team" "$(versions team npm extlib)" "1.1.0:EXTERNAL:public:npmjs"
 same "the source's dist-tag latest is the owner's" "$(C list-package-versions "${D[@]}" --repository npm-store --format npm --package extlib | jq -r .defaultDisplayVersion)" "1.1.0"
+same "dist-tags as npm sees them through team (spec 2.5)" "$(getfattr --absolute-names --only-values -n user.cafs.dist-tags "$M/team/npm/extlib" 2>&1 | jq -c -S .)" '{"beta":"1.2.0-beta.1","latest":"1.1.0"}'
+same "an unfetched file shows the digest its source publishes" "$(getfattr --absolute-names --only-values -n user.cafs.hash.sha512 "$M/team/npm/extlib/1.0.0/package.tgz" 2>&1)" "$(jq -r '.["npm/extlib/-/extlib-1.0.0.tgz"].sha512' "$FX/manifest.json")"
 same "the packument's versions are listed" "$(ls "$M/team/npm/extlib" | tr '\n' ' ')" "1.0.0 1.1.0 1.2.0-beta.1 "
 
 # --- spec §2.6: a version the source has cannot be published while upstream is ALLOW -------------------
