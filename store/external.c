@@ -537,6 +537,14 @@ static int fetch_listing(struct store *s, const struct ext_conn *c, const char *
 
 	o.progress = NULL; /* a listing is small: progress is for files */
 	r = fetch_mem(url, &o, REMOTE_BODY_MAX, &body, &len, &info, e);
+	if (r == 0 && fetch_url_is_file(c->url)) {
+		/* a mirror folder that is not there (an unmounted share) is no answer at all */
+		struct stat st;
+		const char *path = c->url + strlen("file://");
+
+		if (!strchr(path, '%') && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
+			return cafs_error_set(e, CAFS_IO, EIO, "mirror folder %s is missing", path);
+	}
 	if (r <= 0)
 		return r;
 	switch (c->format) {
@@ -618,7 +626,8 @@ int ext_listing(struct store *s, const char *conn, const char *ns, const char *n
 		return r;
 	}
 	unlock_key(lock);
-	if (have > 0 && now - k.fetched_us < (c.ttl_s + c.max_stale_s) * 1000000) {
+	/* a refresh asked for the source's answer: its failure is the answer (the cache stays) */
+	if (!force && have > 0 && now - k.fetched_us < (c.ttl_s + c.max_stale_s) * 1000000) {
 		store_log(STORE_LOG_WARNING,
 			  "serving the cached list of %s%s%s from %s (%llds old): %s", ns,
 			  ns[0] ? "/" : "", name, conn, (long long)((now - k.fetched_us) / 1000000),

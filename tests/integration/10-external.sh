@@ -246,6 +246,15 @@ t "retained versions still install" "$PY" -m pip --isolated install --index-url 
 t_fail "a version listed but never fetched, source gone: EIO" "Input/output error" cat "$M/team/npm/extlib/1.0.0/package.tgz"
 grep -q "extlib-1.0.0.tgz: Failed to connect" "$WORK/daemon.log" && pass "the log has the reason" || flunk "the log has the reason" "$(tail -5 "$WORK/daemon.log")"
 same "nothing retained" "$(versions team npm extlib | grep -c '1.0.0')" "0"
+if [ -n "${DEPPLUGIN:-}" ] && command -v mvn >/dev/null; then
+	if mvn -B -o -Daether.offline.protocols=file -gs "$WORK/global-settings.xml" -s "$WORK/settings.xml" \
+		-Dmaven.repo.local="$WORK/m2-outage" "org.apache.maven.plugins:maven-dependency-plugin:$DEPPLUGIN:get" \
+		-Dartifact=com.example.ext:ext-core:1.1 >"$WORK/mvn2.log" 2>&1; then
+		pass "a Maven resolve of what was retained works with the source stopped"
+	else
+		flunk "a Maven resolve of what was retained works with the source stopped" "$(grep -E 'ERROR' "$WORK/mvn2.log" | head -8)"
+	fi
+fi
 sleep 3
 t "past the ttl the cached list is served" cat "$M/team/pypi/extpkg/index.html"
 grep -q "serving the cached list of extpkg" "$WORK/daemon.log" && pass "with a logged warning" || flunk "with a logged warning" "$(tail -5 "$WORK/daemon.log")"
