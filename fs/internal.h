@@ -25,7 +25,12 @@ struct fs_stage;
 struct fs_staged;
 
 /* How long the kernel may trust what we told it (DESIGN.md §2: never staler than this). */
-#define FS_TIMEOUT_FOLDER   1.0    /* folders and synthesized files: they change in place */
+/*
+ * Folders: the invalidation thread (fs/inval.c) drops every folder's name and attributes when
+ * the store changes, so this is only a backstop; long, so that a walk of many paths stays warm.
+ */
+#define FS_TIMEOUT_FOLDER   60.0
+#define FS_TIMEOUT_SYNTH    1.0    /* synthesized files: they change in place */
 #define FS_TIMEOUT_ASSET    3600.0 /* assets: the inode number changes when the bytes could */
 #define FS_TIMEOUT_NEGATIVE 1.0    /* a name that is not there */
 

@@ -9,10 +9,11 @@
  * the kernel:
  *   - folders and synthesized files: drop attributes and cached pages
  *     (fuse_lowlevel_notify_inval_inode), so sizes, listings and index pages are fetched anew;
- *   - assets and synthesized files: drop the name (fuse_lowlevel_notify_inval_entry), so the
- *     next access looks it up again and meets the new inode number if the bytes changed or
- *     ENOENT if the asset went. An asset's own cached pages stay valid: its inode number is
- *     tied to its bytes. Staged files (fs/stage.c) are left to the write side;
+ *   - every name (fuse_lowlevel_notify_inval_entry), so the next access looks it up again and
+ *     meets the new inode number if an asset's bytes changed, or ENOENT if it went; folders
+ *     too, which is what lets their timeout be long. An asset's own cached pages stay valid:
+ *     its inode number is tied to its bytes. Staged files (fs/stage.c) are left to the write
+ *     side;
  *   - names recently answered as absent (negative entries): drop them, so that what was just
  *     published appears at once.
  * Notifications may block on kernel locks held by requests in flight, which only the worker
@@ -118,11 +119,13 @@ static void invalidate_all(struct fs_ctx *ctx)
 		if (is_folder(snap[i].kind) || snap[i].kind == STORE_NODE_SYNTH)
 			(void)fuse_lowlevel_notify_inval_inode(ctx->se, snap[i].ino, 0, 0);
 		/*
-		 * Staged files are this mount's own: the write side tells the kernel when their
-		 * names change. A file published under another path keeps its name for its short
-		 * entry timeout, so that a chmod right after close (install) still finds it.
+		 * Every name but staged files' (this mount's own: the write side tells the kernel
+		 * when their names change; a file published under another path keeps its name for
+		 * its short entry timeout, so that a chmod right after close (install) still finds
+		 * it): a folder or an asset may be gone, or show other bytes. Folders are trusted
+		 * for a long FS_TIMEOUT_FOLDER only because this drops them.
 		 */
-		if (!is_folder(snap[i].kind) && !snap[i].staged)
+		if (!snap[i].staged && snap[i].ino != FUSE_ROOT_ID)
 			(void)fuse_lowlevel_notify_inval_entry(ctx->se, snap[i].parent,
 							       snap[i].name, strlen(snap[i].name));
 	}

@@ -58,17 +58,25 @@ static bool is_file(enum store_node_kind k)
 	return k == STORE_NODE_ASSET || k == STORE_NODE_SYNTH;
 }
 
+/* The timeout of what is neither a stored asset nor staged: folders and synthesized files. */
+static double other_timeout(const struct fs_attr *a)
+{
+	return a->kind == STORE_NODE_SYNTH ? FS_TIMEOUT_SYNTH : FS_TIMEOUT_FOLDER;
+}
+
 double fs_attr_timeout(const struct fs_attr *a)
 {
 	if (a->staged)
 		/* its size moves with every write: ask each time */
-		return a->kind == STORE_NODE_ASSET ? 0.0 : FS_TIMEOUT_FOLDER;
-	return a->kind == STORE_NODE_ASSET ? FS_TIMEOUT_ASSET : FS_TIMEOUT_FOLDER;
+		return a->kind == STORE_NODE_ASSET ? 0.0 : FS_TIMEOUT_SYNTH;
+	return a->kind == STORE_NODE_ASSET ? FS_TIMEOUT_ASSET : other_timeout(a);
 }
 
 static double entry_timeout(const struct fs_attr *a)
 {
-	return a->kind == STORE_NODE_ASSET && !a->staged ? FS_TIMEOUT_ASSET : FS_TIMEOUT_FOLDER;
+	if (a->staged)
+		return FS_TIMEOUT_SYNTH;
+	return a->kind == STORE_NODE_ASSET ? FS_TIMEOUT_ASSET : other_timeout(a);
 }
 
 void fs_attr_of_node(const struct store_node *n, struct fs_attr *ret)
@@ -632,10 +640,12 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 			}
 			fs_fill_entry(ctx, child, &de->attr, &ep);
 			/*
-			 * The listing was taken at opendir: trust the name for a short while only,
-			 * so a name whose bytes changed since is looked up again soon.
+			 * The listing was taken at opendir: trust a file's name for a short while
+			 * only, so a name whose bytes changed since is looked up again soon. Folder
+			 * names are dropped by the invalidation thread when anything changes.
 			 */
-			ep.entry_timeout = FS_TIMEOUT_FOLDER;
+			ep.entry_timeout =
+				is_file(de->attr.kind) ? FS_TIMEOUT_SYNTH : FS_TIMEOUT_FOLDER;
 		}
 		(void)fuse_add_direntry_plus(req, buf + pos, size - pos, de->name, &ep,
 					     (off_t)(i + 1));
@@ -677,9 +687,15 @@ static int do_xattr_read(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 	r = fs_get_inode(ctx, ino, info, e);
 	if (r < 0)
 		return r;
-	if (name && has_prefix(name, "system.posix_acl_"))
-		/* routine (ls -l asks): NotFound keeps the log line at debug level */
-		return cafs_error_set(e, CAFS_NOT_FOUND, EOPNOTSUPP, "no POSIX ACLs ('%s')", name);
+	if (name && !has_prefix(name, "user."))
+		/*
+		 * security.selinux, system.posix_acl_*, trusted.*: routine (ls -l asks for every
+		 * entry). EOPNOTSUPP is cached by ls for the whole file system, where ENODATA would
+		 * be asked again per file; answered before the store is touched. NotFound keeps
+		 * the log line at debug level.
+		 */
+		return cafs_error_set(e, CAFS_NOT_FOUND, EOPNOTSUPP,
+				      "no attributes outside user.* ('%s')", name);
 	r = fs_node_at(ctx, info->path, &a, n, e);
 	if (r < 0)
 		return r;

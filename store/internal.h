@@ -41,6 +41,7 @@ struct store {
 	bool no_tmpfile;                /* O_TMPFILE unsupported here: use named temp files */
 	const char *test_force_xxh128;  /* tests only: pretend every ingest hashes to this */
 	struct store_group_set *groups; /* the last snapshot of the package groups (group.c) */
+	struct store_order *orders;     /* recent search orders (repository.c) */
 	/* downloads from external sources report here (store_set_progress) */
 	void (*progress)(void *ctx, int64_t done, int64_t total);
 	void *progress_ctx;
@@ -175,6 +176,24 @@ struct store_search_node {
  */
 int store_search_order(struct store *s, int64_t repo, struct store_search_node *ret, size_t *ret_n,
 		       struct cafs_error *e);
+
+/* A repository's search order with each node's external connection ("" when none). */
+struct store_order {
+	int64_t repo;
+	uint64_t generation;
+	size_t n;
+	struct store_search_node nodes[CAFS_MAX_SEARCHED_REPOS];
+	char conn[CAFS_MAX_SEARCHED_REPOS][101];
+};
+
+/*
+ * store_search_order() with the connections, from a small per-handle cache that is valid
+ * while store_view_generation() stays (bypassed inside a transaction, whose own changes do
+ * not move it). *@ret points into the cache: valid until the next call on @s.
+ */
+int store_search_order_cached(struct store *s, int64_t repo, const struct store_order **ret,
+			      struct cafs_error *e);
+void store_orders_free(struct store *s);
 
 /*
  * Delete the rows of the blobs among @ids that no asset references any more, in the caller's

@@ -16,6 +16,7 @@
 
 #include "store/internal.h"
 #include "store/store.h"
+#include "store/view.h"
 
 int store_domain_owner(struct store *s, char buf[13], struct cafs_error *e)
 {
@@ -782,4 +783,74 @@ int store_search_order(struct store *s, int64_t repo, struct store_search_node *
 {
 	*ret_n = 0;
 	return search_visit(s, repo, ret, ret_n, e);
+}
+
+#define ORDER_CACHE 8
+
+void store_orders_free(struct store *s)
+{
+	free(s->orders);
+	s->orders = NULL;
+}
+
+int store_search_order_cached(struct store *s, int64_t repo, const struct store_order **ret,
+			      struct cafs_error *e)
+{
+	struct store_order *o;
+	uint64_t gen = 0;
+	size_t slot = 0;
+	int r;
+
+	if (!s->orders) {
+		s->orders = calloc(ORDER_CACHE, sizeof(*s->orders));
+		if (!s->orders)
+			return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+	}
+	if (s->txn_depth == 0) {
+		r = store_view_generation(s, &gen, e);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < ORDER_CACHE; i++) {
+			o = &s->orders[i];
+			if (o->repo == repo && o->generation == gen && o->n > 0) {
+				*ret = o;
+				return 0;
+			}
+			/* the slot to refill: the stalest */
+			if (o->generation < s->orders[slot].generation)
+				slot = i;
+		}
+	}
+	o = &s->orders[slot];
+	o->repo = 0;
+	o->n = 0;
+	r = search_visit(s, repo, o->nodes, &o->n, e);
+	for (size_t i = 0; r == 0 && i < o->n; i++) {
+		sqlite3_stmt *st = store_stmt(
+			s,
+			"SELECT name FROM repository_external_connections WHERE repository_id = ?",
+			e);
+		int rc;
+
+		if (!st) {
+			r = -EIO;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, o->nodes[i].id);
+		rc = sqlite3_step(st);
+		(void)snprintf(o->conn[i], sizeof(o->conn[i]), "%s",
+			       rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "");
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			r = store_sql_error(s, rc, "read external connection", e);
+	}
+	if (r < 0) {
+		o->n = 0;
+		return r;
+	}
+	/* inside a transaction the entry is not trusted later: generation 0 never matches */
+	o->repo = repo;
+	o->generation = s->txn_depth == 0 ? gen : 0;
+	*ret = o;
+	return 0;
 }

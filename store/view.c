@@ -43,25 +43,8 @@ static int sources_ext(struct store *s, enum cafs_format format, const char *ns,
 		       struct view_sources *src, const char *upstream, struct cafs_error *e)
 {
 	for (size_t i = 0; i < src->n; i++) {
-		sqlite3_stmt *st = store_stmt(
-			s,
-			"SELECT name FROM repository_external_connections WHERE repository_id = ?",
-			e);
-		int rc;
-
-		src->ext[i][0] = '\0';
-		if (!st)
-			return -EIO;
-		sqlite3_bind_int64(st, 1, src->nodes[i].id);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW &&
-		    cafs_external_connection_format((const char *)sqlite3_column_text(st, 0),
-						    NULL) == format)
-			(void)snprintf(src->ext[i], sizeof(src->ext[i]), "%s",
-				       (const char *)sqlite3_column_text(st, 0));
-		(void)sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return store_sql_error(s, rc, "read external connection", e);
+		if (!src->ext[i][0] || cafs_external_connection_format(src->ext[i], NULL) != format)
+			src->ext[i][0] = '\0';
 		if (!src->ext[i][0] || !name)
 			continue;
 		if (i == 0 && strcmp(upstream, "BLOCK") == 0) {
@@ -101,9 +84,17 @@ int view_sources(struct store *s, int64_t repo, enum cafs_format format, const c
 	size_t o = 0;
 	int r;
 
-	r = store_search_order(s, repo, ret->nodes, &ret->n, e);
-	if (r < 0)
-		return r;
+	{
+		const struct store_order *order;
+
+		r = store_search_order_cached(s, repo, &order, e);
+		if (r < 0)
+			return r;
+		ret->n = order->n;
+		memcpy(ret->nodes, order->nodes, order->n * sizeof(order->nodes[0]));
+		for (size_t i = 0; i < order->n; i++)
+			memcpy(ret->ext[i], order->conn[i], sizeof(ret->ext[i]));
+	}
 	if (format == CAFS_FORMAT_GENERIC) {
 		ret->n = 1;
 	} else if (name) {
@@ -1079,27 +1070,81 @@ static void node_path(const struct store_node *n, char *buf, size_t bufsz)
 	(void)snprintf(buf + o, bufsz - o, "/%s", n->version);
 }
 
-/* A growable list of names. */
+/* A growable list of distinct names (a folder's entries): an array and a hash set over it. */
 struct names {
-	char (*v)[4 * CAFS_ASSET_NAME_MAX + 1];
-	size_t n;
+	char **v;
+	size_t n, cap;
+	uint32_t *slots; /* open addressing: index + 1; 0 = empty */
+	size_t nslots;   /* a power of two, at least twice n */
 	bool oom;
 };
 
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	free(l->slots);
+	*l = (struct names){0};
+}
+
+/* The slot of @name: where it is, or the empty slot where it would go. */
+static size_t names_slot(const struct names *l, const char *name)
+{
+	size_t mask = l->nslots - 1;
+	size_t i = (size_t)XXH3_64bits(name, strlen(name)) & mask;
+
+	while (l->slots[i] && strcmp(l->v[l->slots[i] - 1], name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static bool names_grow(struct names *l)
+{
+	if (l->n + 1 > l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **nv = reallocarray(l->v, cap, sizeof(*nv));
+
+		if (!nv)
+			return false;
+		l->v = nv;
+		l->cap = cap;
+	}
+	if (2 * (l->n + 1) > l->nslots) {
+		size_t ns = l->nslots ? l->nslots * 2 : 128;
+		uint32_t *old = l->slots;
+		size_t old_n = l->nslots;
+
+		l->slots = calloc(ns, sizeof(*l->slots));
+		if (!l->slots) {
+			l->slots = old;
+			return false;
+		}
+		l->nslots = ns;
+		for (size_t i = 0; i < old_n; i++)
+			if (old[i])
+				l->slots[names_slot(l, l->v[old[i] - 1])] = old[i];
+		free(old);
+	}
+	return true;
+}
+
 static void names_add(struct names *l, const char *name)
 {
-	void *nv;
+	char *copy;
+	size_t slot;
 
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], name) == 0)
-			return;
-	nv = reallocarray(l->v, l->n + 1, sizeof(*l->v));
-	if (!nv) {
+	if (l->oom)
+		return;
+	if (l->nslots && l->slots[names_slot(l, name)])
+		return;
+	if (l->n >= UINT32_MAX - 1 || !names_grow(l) || !(copy = strdup(name))) {
 		l->oom = true;
 		return;
 	}
-	l->v = nv;
-	(void)snprintf(l->v[l->n++], sizeof(l->v[0]), "%.*s", (int)sizeof(l->v[0]) - 1, name);
+	slot = names_slot(l, name);
+	l->v[l->n++] = copy;
+	l->slots[slot] = (uint32_t)l->n;
 }
 
 struct list_ctx {
@@ -1336,7 +1381,7 @@ int store_view_readdir(struct store *s, const struct store_node *dir,
 		break;
 	case STORE_NODE_ASSET:
 	case STORE_NODE_SYNTH:
-		free(l.v);
+		names_free(&l);
 		return cafs_error_set(e, CAFS_VALIDATION, ENOTDIR, "not a folder");
 	}
 	if (r == 0 && l.oom)
@@ -1357,7 +1402,7 @@ int store_view_readdir(struct store *s, const struct store_node *dir,
 			break;
 		}
 	}
-	free(l.v);
+	names_free(&l);
 	return r;
 }
 
