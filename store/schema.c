@@ -213,6 +213,14 @@ static const char *const migrations[] = {
 	"  tag TEXT NOT NULL,"
 	"  version TEXT NOT NULL,"
 	"  PRIMARY KEY (listing_id, tag)) WITHOUT ROWID;",
+
+	/* 6: resource policies (spec §8.1): one document per domain or repository ARN, with the
+	   revision a Put or Delete must name */
+	"CREATE TABLE permission_policies ("
+	"  resource_arn TEXT PRIMARY KEY,"
+	"  revision TEXT NOT NULL,"
+	"  document TEXT NOT NULL,"
+	"  updated_us INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 int store_schema_version(void)
