@@ -208,6 +208,9 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		 */
 		return cafs_error_set(e, CAFS_NOT_FOUND, ESTALE,
 				      "'%s' changed since it was looked up", info->path);
+	r = fs_authorize(req, info->path, "ReadFromRepository", e);
+	if (r < 0)
+		return r;
 	if (opens_for_writing(fi->flags))
 		/* O_TRUNC starts empty (Maven, and mv from elsewhere, write over existing paths) */
 		return stage_new(req, info->path, trunc ? NULL : n, trunc ? trunc : FS_STAGE_COPY,

@@ -161,6 +161,7 @@ int fs_run(const struct fs_options *o, struct cafs_error *e)
 	struct fs_ctx ctx = {
 		.domain = o->domain,
 		.uid = getuid(),
+		.shared = o->allow_other,
 		.gid = getgid(),
 		.neg_lock = PTHREAD_MUTEX_INITIALIZER,
 	};

@@ -58,6 +58,7 @@ struct fs_ctx {
 	uid_t uid;          /* owner shown on every node: the mounting user */
 	gid_t gid;
 	int64_t mount_us; /* when the mount began: the time of nodes that have none */
+	bool shared;      /* allow_other: every request is checked for its caller (spec §8.4) */
 	struct fuse_session *se;
 	struct fs_inode_table *inodes; /* has its own lock */
 	pthread_key_t store_key;       /* struct store * of the calling worker thread */
@@ -208,6 +209,12 @@ void fs_inode_info_done(struct fs_inode_info *i);
 
 /* The calling thread's store handle (borrowed), with the audit actor set to the caller. */
 int fs_req_store(fuse_req_t req, struct store **ret, struct cafs_error *e);
+
+/*
+ * The request's caller may do @action (spec §8.4) on the repository @path is in (the
+ * domain for "/"): 0, or AccessDenied (EACCES), audited. Sets the caller on the thread's store.
+ */
+int fs_authorize(fuse_req_t req, const char *path, const char *action, struct cafs_error *e);
 
 /*
  * What @path shows through this mount, staging included: a staged file (which hides what the

@@ -132,7 +132,8 @@ void fs_fill_entry(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_att
 	memset(ep, 0, sizeof(*ep));
 	ep->ino = ino;
 	fs_fill_stat(ctx, ino, a, &ep->attr);
-	ep->attr_timeout = fs_attr_timeout(a);
+	/* shared mounts: attributes follow the caller, so the kernel must ask each time */
+	ep->attr_timeout = ctx->shared ? 0.0 : fs_attr_timeout(a);
 	ep->entry_timeout = entry_timeout(a);
 }
 
@@ -198,17 +199,81 @@ static int resolve(struct fs_ctx *ctx, const char *path, struct store_node *ret,
 	return store_view_resolve(s, path, ret, e);
 }
 
+/* The caller last set on this thread's store handle (NSS lookups only when it changes). */
+static _Thread_local uint32_t thread_uid = UINT32_MAX, thread_gid = UINT32_MAX;
+
 int fs_req_store(fuse_req_t req, struct store **ret, struct cafs_error *e)
 {
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
 	char who[32];
 	int r = fs_thread_store(fs_ctx_of(req), ret, e);
 
 	if (r < 0)
 		return r;
-	/* audit rows written on behalf of a request name its caller */
-	(void)snprintf(who, sizeof(who), "uid:%u", (unsigned)fuse_req_ctx(req)->uid);
+	/* audit rows written on behalf of a request name its caller; the store checks its
+	 * rights (a publish, a status change, a delete) */
+	(void)snprintf(who, sizeof(who), "uid:%u", (unsigned)fc->uid);
 	store_set_actor(*ret, who);
+	if (!store_caller(*ret) || thread_uid != fc->uid || thread_gid != fc->gid) {
+		r = store_set_caller(*ret, fc->uid, fc->gid, e);
+		if (r < 0)
+			return r;
+		thread_uid = fc->uid;
+		thread_gid = fc->gid;
+	}
 	return 0;
+}
+
+/* fs_authorize() without an audit row or an error: for showing mode bits. */
+static int fs_authorize_quiet(fuse_req_t req, const char *path, const char *action);
+
+int fs_authorize(fuse_req_t req, const char *path, const char *action, struct cafs_error *e)
+{
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
+	struct fs_ctx *ctx = fs_ctx_of(req);
+	char repo[CAFS_REPOSITORY_NAME_MAX + 2];
+	struct store *s;
+	size_t l;
+	int r;
+
+	/* only the mounting user can reach a mount without allow_other (the kernel sees to it) */
+	if (!ctx->shared || fc->uid == ctx->uid)
+		return 0;
+	r = fs_req_store(req, &s, e);
+	if (r < 0)
+		return r;
+	path += strspn(path, "/");
+	l = strcspn(path, "/");
+	if (l == 0)
+		return store_authorize(s, action, NULL, NULL, e);
+	if (l >= sizeof(repo))
+		return cafs_error_set(e, CAFS_NOT_FOUND, 0, "no such repository");
+	memcpy(repo, path, l);
+	repo[l] = '\0';
+	/* a name that is not a repository is not there, whoever asks */
+	if (cafs_validate_repository_name(repo, NULL) < 0)
+		return 0;
+	return store_authorize(s, action, repo, NULL, e);
+}
+
+static int fs_authorize_quiet(fuse_req_t req, const char *path, const char *action)
+{
+	char repo[CAFS_REPOSITORY_NAME_MAX + 2];
+	struct cafs_error ignored;
+	struct store *s;
+	size_t l;
+
+	if (fuse_req_ctx(req)->uid == fs_ctx_of(req)->uid)
+		return 0;
+	if (fs_req_store(req, &s, &ignored) < 0)
+		return -EACCES;
+	path += strspn(path, "/");
+	l = strcspn(path, "/");
+	if (l == 0 || l >= sizeof(repo))
+		return -EACCES;
+	memcpy(repo, path, l);
+	repo[l] = '\0';
+	return store_may_under(s, action, repo, path[l] ? path + l + 1 : "") ? 0 : -EACCES;
 }
 
 int fs_node_at(struct fs_ctx *ctx, const char *path, struct fs_attr *ret_attr,
@@ -311,6 +376,9 @@ static int do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name,
 	*ret_path = fs_child_path(dir.path, name);
 	if (!*ret_path)
 		return fs_oom(e);
+	r = fs_authorize(req, *ret_path, "ReadFromRepository", e);
+	if (r < 0)
+		return r;
 	r = fs_node_at(ctx, *ret_path, &a, NULL, e);
 	if (r < 0)
 		return r;
@@ -388,6 +456,27 @@ int fs_getattr_of(struct fs_ctx *ctx, fuse_ino_t ino, struct fs_inode_info *info
 	return 0;
 }
 
+/*
+ * On a shared mount, mode bits follow the caller's rights (spec §8.4): the write bits only
+ * where it may publish. The kernel keeps attributes per inode, not per user: they are then
+ * never cached (returns true). The authoritative check is in each handler.
+ */
+static bool shared_attrs(fuse_req_t req, const char *path, struct stat *st)
+{
+	struct fs_ctx *ctx = fs_ctx_of(req);
+	struct cafs_error ignored;
+	struct store *s;
+
+	if (!ctx->shared)
+		return false;
+	if (fuse_req_ctx(req)->uid == ctx->uid)
+		return true;
+	if (fs_req_store(req, &s, &ignored) < 0 || strcmp(path, "/") == 0 ||
+	    fs_authorize_quiet(req, path, "PublishPackageVersion") < 0)
+		st->st_mode &= ~(mode_t)0222;
+	return true;
+}
+
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	_cleanup_(fs_inode_info_done) struct fs_inode_info info = {0};
@@ -395,10 +484,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 	double timeout;
 
-	if (fs_getattr_of(fs_ctx_of(req), ino, &info, &st, &timeout, &e) < 0)
+	if (fs_getattr_of(fs_ctx_of(req), ino, &info, &st, &timeout, &e) < 0 ||
+	    (strcmp(info.path, "/") != 0 &&
+	     fs_authorize(req, info.path, "ReadFromRepository", &e) < 0))
 		fs_reply_error(req, "getattr", info.path, &e);
 	else
-		fuse_reply_attr(req, &st, timeout);
+		fuse_reply_attr(req, &st, shared_attrs(req, info.path, &st) ? 0.0 : timeout);
 }
 
 /* The store's file system: what is free there is what a publish can use. */
@@ -491,6 +582,12 @@ static int do_opendir(fuse_req_t req, fuse_ino_t ino, struct fs_inode_info *info
 	if (!n)
 		return fs_oom(e);
 	r = fs_get_inode(ctx, ino, info, e);
+	if (r < 0)
+		return r;
+	r = fs_authorize(req, info->path,
+			 strcmp(info->path, "/") == 0 ? "ListRepositoriesInDomain"
+						      : "ReadFromRepository",
+			 e);
 	if (r < 0)
 		return r;
 	r = fs_node_at(ctx, info->path, &self, n, e);
@@ -685,6 +782,9 @@ static int do_xattr_read(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 	if (!n)
 		return fs_oom(e);
 	r = fs_get_inode(ctx, ino, info, e);
+	if (r < 0)
+		return r;
+	r = fs_authorize(req, info->path, "ReadFromRepository", e);
 	if (r < 0)
 		return r;
 	if (name && !has_prefix(name, "user."))

@@ -222,6 +222,8 @@ int store_package_delete(struct store *s, const char *repository, const struct s
 	r = package_coord(c, &sc, e);
 	store_pkg_resource(s, repository, &sc, resource, sizeof(resource));
 	if (r == 0)
+		r = store_authorize(s, "DeletePackage", repository, resource, e);
+	if (r == 0)
 		r = store_txn_begin(s, e);
 	if (r == 0)
 		r = store_pkg_load(s, repository, &sc, &id, &p, e);
@@ -266,6 +268,8 @@ int store_package_origin_put(struct store *s, const char *repository, const stru
 
 	r = package_coord(c, &sc, e);
 	store_pkg_resource(s, repository, &sc, resource, sizeof(resource));
+	if (r == 0)
+		r = store_authorize(s, "PutPackageOriginConfiguration", repository, resource, e);
 	if (r == 0)
 		r = validate_control(publish, "publish", e);
 	if (r == 0)

@@ -66,18 +66,18 @@ struct store_fsck_options {
 	/* called for every finding, in the order found */
 	void (*report)(void *ctx, const struct store_fsck_finding *f);
 	void *report_ctx;
-	/* bytes (or blobs, without verify_bytes) checked so far of the total */
+	/* bytes of blobs checked so far, of the total */
 	void (*progress)(void *ctx, int64_t done, int64_t total);
 	void *progress_ctx;
 };
 
 struct store_fsck_summary {
-	int64_t blobs, blob_bytes;           /* blob rows and their bytes */
-	int64_t files;                       /* files in the blob folders */
-	int64_t bytes_verified;              /* bytes hashed */
-	int64_t assets, versions;            /* rows checked */
+	int64_t blobs, blob_bytes;                /* blob rows and their bytes */
+	int64_t files;                            /* files in the blob folders */
+	int64_t bytes_verified;                   /* bytes hashed */
+	int64_t assets, versions;                 /* rows checked */
 	int64_t unreferenced, unreferenced_bytes; /* blobs no asset references (gc frees them) */
-	size_t problems, repaired, notes;    /* findings by state */
+	size_t problems, repaired, notes;         /* findings by state */
 };
 
 /*
@@ -102,11 +102,11 @@ struct store_gc_options {
 };
 
 struct store_gc_result {
-	int64_t freed, freed_bytes;   /* unreferenced blobs freed (rows deleted) */
-	int64_t files_removed;        /* their files unlinked (the rest are left for next time) */
-	int64_t young, young_bytes;   /* unreferenced blobs within the grace period: kept */
+	int64_t freed, freed_bytes;    /* unreferenced blobs freed (rows deleted) */
+	int64_t files_removed;         /* their files unlinked (the rest are left for next time) */
+	int64_t young, young_bytes;    /* unreferenced blobs within the grace period: kept */
 	int64_t orphans, orphan_bytes; /* files without rows, older than the grace: removed */
-	int64_t young_orphans;        /* files without rows within the grace period: kept */
+	int64_t young_orphans;         /* files without rows within the grace period: kept */
 };
 
 /*

@@ -12,6 +12,7 @@
 
 #include "policy/common.h"
 #include "policy/names.h"
+#include "policy/perm.h"
 #include "store/package.h"
 
 struct store_tag;
@@ -42,6 +43,9 @@ struct store {
 	const char *test_force_xxh128;  /* tests only: pretend every ingest hashes to this */
 	struct store_group_set *groups; /* the last snapshot of the package groups (group.c) */
 	struct store_order *orders;     /* recent search orders (repository.c) */
+	struct cafs_caller caller;      /* who asks (store_set_caller()), when has_caller */
+	bool has_caller;
+	struct perm_cache *perms; /* parsed resource policies (perm.c) */
 	/* downloads from external sources report here (store_set_progress) */
 	void (*progress)(void *ctx, int64_t done, int64_t total);
 	void *progress_ctx;
@@ -194,6 +198,12 @@ struct store_order {
 int store_search_order_cached(struct store *s, int64_t repo, const struct store_order **ret,
 			      struct cafs_error *e);
 void store_orders_free(struct store *s);
+struct perm_cache;
+void store_perms_free(struct store *s);
+
+/* A policy document parsed (store/perm.c; a fuzz target). ValidationException when invalid. */
+int store_perm_parse(const char *doc, size_t len, struct cafs_perm_policy *ret,
+		     struct cafs_error *e);
 
 /*
  * Delete the rows of the blobs among @ids that no asset references any more, in the caller's

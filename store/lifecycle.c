@@ -148,6 +148,11 @@ static int batch_init(struct batch *b, struct store *s, const char *action,
 			       resource_repo ? resource_repo : "");
 	if (r == 0)
 		r = cafs_validate_repository_name(req->repository, e);
+	/* the caller's right, on the package (spec §8.1); a copy also reads its source */
+	if (r == 0)
+		r = store_authorize(s, action, resource_repo, b->resource, e);
+	if (r == 0 && resource_repo && strcmp(resource_repo, req->repository) != 0)
+		r = store_authorize(s, "ReadFromRepository", req->repository, NULL, e);
 	if (r < 0)
 		return r;
 	if (req->n_versions == 0 || !req->versions)

@@ -38,8 +38,7 @@ int maint_list_files(struct store *s, struct maint_file **ret, size_t *ret_n,
 		     struct cafs_error *e);
 
 /* The file of @files (sorted, @n of them) at address (@xxh128, @seq), or NULL. */
-struct maint_file *maint_find_file(struct maint_file *files, size_t n, const char *xxh128,
-				   int seq);
+struct maint_file *maint_find_file(struct maint_file *files, size_t n, const char *xxh128, int seq);
 
 /* Whether a row owns address (@xxh128, @seq): 1 yes, 0 no, or a negative errno. */
 int maint_address_taken(struct store *s, const char *xxh128, int seq, struct cafs_error *e);

@@ -732,7 +732,18 @@ int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 			"(pip reads the name)",
 			req->asset_name, req->coord.package, c.version);
 	store_pkg_resource(s, req->repository, &c, resource, sizeof(resource));
-	/* refused by origin controls: before a byte is stored (asked again in the transaction) */
+	/* the caller's right (spec §8.1: checked on the package), then origin controls: before a
+	 * byte is stored (the controls are asked again in the transaction) */
+	if (r == 0) {
+		char pkg_arn[2048];
+		struct store_pkg_coord nv = c;
+
+		nv.version[0] = '\0';
+		store_pkg_resource(s, req->repository, &nv, pkg_arn, sizeof(pkg_arn));
+		r = store_authorize(s, "PublishPackageVersion", req->repository, pkg_arn, e);
+		if (r < 0)
+			return r; /* audited */
+	}
 	if (r == 0)
 		r = store_origin_require(s, CAFS_ACTION_PUBLISH, req->repository, c.format,
 					 c.namespace_, c.package, e);

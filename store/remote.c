@@ -864,9 +864,14 @@ static int ranked_cmp(const void *x, const void *y)
 static int order_versions(struct build *b, const json_t *order)
 {
 	size_t n = b->l.n_versions, k = json_array_size(order);
-	struct ranked *rk = calloc(n + 1, sizeof(*rk));
-	struct remote_version *v = calloc(n + 1, sizeof(*v));
+	struct ranked *rk;
+	struct remote_version *v;
 
+	/* no versions (b->l.versions NULL): nothing to order, and memcpy() must not see NULL */
+	if (n == 0)
+		return 0;
+	rk = calloc(n + 1, sizeof(*rk));
+	v = calloc(n + 1, sizeof(*v));
 	if (!rk || !v) {
 		free(rk);
 		free(v);

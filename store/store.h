@@ -221,6 +221,55 @@ int store_refresh(struct store *s, const char *repository, enum cafs_format form
 		  void *ctx, struct cafs_error *e);
 
 /*
+ * Resource policies and the check of a request (spec §8; store/perm.c). The caller is a local
+ * user: its uid, primary gid, and the supplementary groups its account has (resolved here).
+ * Without a caller set a handle acts as the domain owner. The owner and root may do
+ * everything; anybody else needs an Allow in the domain's or the repository's policy and no
+ * explicit Deny.
+ */
+struct cafs_caller;
+int store_set_caller(struct store *s, uint32_t uid, uint32_t gid, struct cafs_error *e);
+/* Set (a copy of) @c as the caller, or none with NULL. */
+void store_set_caller_of(struct store *s, const struct cafs_caller *c);
+/* The caller set, or NULL. */
+const struct cafs_caller *store_caller(const struct store *s);
+
+/*
+ * May the caller do @action ("ReadFromRepository", spec §8.2 names without the prefix) on
+ * @resource (an ARN; NULL = the repository's, or the domain's when @repository is NULL)?
+ * 0, or AccessDeniedException (EACCES) naming the deciding statement, audited.
+ */
+int store_authorize(struct store *s, const char *action, const char *repository,
+		    const char *resource, struct cafs_error *e);
+/* The same as a question: no error, no audit row (for mode bits). */
+bool store_may(struct store *s, const char *action, const char *repository, const char *resource);
+/* store_may() on the package ARN of @repository followed by @rest ("pypi/name", "npm/"): what
+ * a folder of the mount stands for. */
+bool store_may_under(struct store *s, const char *action, const char *repository, const char *rest);
+
+/* The ARN of the package of @c (its version ignored) in @repository. */
+struct store_coord;
+void store_package_arn(struct store *s, const char *repository, const struct store_coord *c,
+		       char *buf, size_t bufsz);
+
+/* ResourcePolicy (spec §8.1); document owned (store_policy_done()). */
+struct store_policy {
+	char resource_arn[512];
+	char revision[101];
+	char *document;
+};
+
+/* Get / Put / Delete the policy of @repository, or of the domain with NULL. Put and Delete take
+ * the revision the current policy must have (NULL: any); Put validates the document. */
+int store_policy_get(struct store *s, const char *repository, struct store_policy *ret,
+		     struct cafs_error *e);
+int store_policy_put(struct store *s, const char *repository, const char *document,
+		     const char *expect_revision, struct store_policy *ret, struct cafs_error *e);
+int store_policy_delete(struct store *s, const char *repository, const char *expect_revision,
+			struct store_policy *ret, struct cafs_error *e);
+void store_policy_done(struct store_policy *p);
+
+/*
  * Where the store reports warnings that are nobody's error (a stale list served while a source
  * is down, a file whose metadata could not be read): @fn gets syslog's level and one line.
  * Process-wide; by default lines go to stderr prefixed "cafs: ".

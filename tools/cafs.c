@@ -162,6 +162,32 @@ static const struct cli_opt fetch_opts[] = {
 	 "with --asset: where to write it ('-' = standard output)"},
 	{NULL},
 };
+static const struct cli_opt domain_policy_opts[] = {
+	DOMAIN_OPTS,
+	{"--policy-document", CLI_STR, true, "JSON",
+	 "the policy: JSON text, or file://PATH (Principal: \"*\", {\"Unix\": \"user:NAME\"}, "
+	 "\"uid:N\", \"group:NAME\", \"gid:N\"; Action: codeartifact:...; Effect Allow|Deny)"},
+	{"--policy-revision", CLI_STR, false, "REV", "refuse unless the current policy has it"},
+	{NULL},
+};
+static const struct cli_opt domain_policy_rev_opts[] = {
+	DOMAIN_OPTS,
+	{"--policy-revision", CLI_STR, false, "REV", "refuse unless the current policy has it"},
+	{NULL},
+};
+static const struct cli_opt repo_policy_opts[] = {
+	DOMAIN_OPTS,
+	{"--repository", CLI_STR, true, "NAME", "the repository"},
+	{"--policy-document", CLI_STR, true, "JSON", "the policy: JSON text, or file://PATH"},
+	{"--policy-revision", CLI_STR, false, "REV", "refuse unless the current policy has it"},
+	{NULL},
+};
+static const struct cli_opt repo_policy_rev_opts[] = {
+	DOMAIN_OPTS,
+	{"--repository", CLI_STR, true, "NAME", "the repository"},
+	{"--policy-revision", CLI_STR, false, "REV", "refuse unless the current policy has it"},
+	{NULL},
+};
 static const struct cli_opt tags_opts[] = {
 	{"--resource-arn", CLI_STR, true, "ARN", "a domain or repository ARN"},
 	{NULL},
@@ -255,6 +281,28 @@ static const struct cli_opt explain_opts[] = {
 	{"--action", CLI_STR, true, "ACTION",
 	 "PUBLISH, EXTERNAL_UPSTREAM (ingest through the repository's external connection) or "
 	 "INTERNAL_UPSTREAM (retain from an upstream repository)"},
+	{NULL},
+};
+
+static const struct cli_opt fsck_opts[] = {
+	DOMAIN_OPTS,
+	{"--repair", CLI_FLAG, false, NULL,
+	 "fix what is safe: remove files without rows older than the grace period, put back a "
+	 "blob's bytes from an identical file without a row, move corrupt blob files to "
+	 "lost+found/, sweep temp files (without it nothing is changed)"},
+	{"--verify-bytes", CLI_FLAG, false, NULL,
+	 "hash every blob file (the default); --no-verify-bytes checks only presence and size"},
+	{"--grace", CLI_INT, false, "SECONDS",
+	 "files without rows younger than this are no problem: a publish may be in progress "
+	 "(default 3600)"},
+	{NULL},
+};
+static const struct cli_opt gc_opts[] = {
+	DOMAIN_OPTS,
+	{"--grace", CLI_INT, false, "SECONDS",
+	 "free only blobs (and files without rows) older than this: a publish stores its bytes "
+	 "before it references them (default 3600)"},
+	{"--dry-run", CLI_FLAG, false, NULL, "report what would be freed; change nothing"},
 	{NULL},
 };
 
@@ -365,9 +413,13 @@ static const struct cli_cmd commands[] = {
 	 "references any more are removed from disk. All or nothing: if a version fails, "
 	 "nothing is deleted and the others are reported SKIPPED; the command still exits 0.",
 	 delete_versions_opts, cmd_delete_package_versions},
+	{"delete-domain-permissions-policy", "delete the domain's resource policy", NULL,
+	 domain_policy_rev_opts, cmd_delete_domain_permissions_policy},
 	{"delete-repository", "delete a repository and its package records",
 	 "Refused while the repository is an upstream of another repository.", repository_opts,
 	 cmd_delete_repository},
+	{"delete-repository-permissions-policy", "delete a repository's resource policy", NULL,
+	 repo_policy_rev_opts, cmd_delete_repository_permissions_policy},
 	{"describe-domain", "show a domain, with its deduplicated asset bytes", NULL, domain_opts,
 	 cmd_describe_domain},
 	{"describe-package-group",
@@ -400,6 +452,18 @@ static const struct cli_cmd commands[] = {
 	 "and, for a source, into the repository owning the connection. Use it to fill a store "
 	 "before builds run offline. A progress bar is drawn on a terminal.",
 	 fetch_opts, cmd_fetch},
+	{"fsck", "verify a domain's blobs and rows; repair what is safe with --repair (cafs)",
+	 "Hashes every blob file against its row (size, SHA-256, the stored MD5, SHA-1 and "
+	 "SHA-512), checks every asset row against its blob, looks for half-published versions, "
+	 "files without rows, temp files left in tmp/, and runs SQLite's integrity and "
+	 "foreign-key checks. Read-only unless --repair; safe while the domain is mounted. Exit "
+	 "0 when clean, 1 when problems remain. A progress bar is drawn on a terminal.",
+	 fsck_opts, cmd_fsck},
+	{"gc", "free the blobs no asset references (cafs)",
+	 "Deletes the rows, then the files, of blobs that no asset of any repository references "
+	 "and that are older than the grace period, and files without rows past it. Safe while "
+	 "the domain is mounted and publishing.",
+	 gc_opts, cmd_gc},
 	{"get-associated-package-group", "show the package group a package belongs to",
 	 "Works for packages that exist nowhere yet. associationType is STRONG, or WEAK when "
 	 "the name matches only up to case, separators or look-alike characters (a weakly "
@@ -420,10 +484,14 @@ static const struct cli_cmd commands[] = {
 	 list_repos_opts, cmd_list_repositories},
 	{"list-repositories-in-domain", "list the repositories of a domain", NULL,
 	 list_repos_in_domain_opts, cmd_list_repositories_in_domain},
+	{"get-domain-permissions-policy", "show the domain's resource policy", NULL, domain_opts,
+	 cmd_get_domain_permissions_policy},
 	{"get-package-version-asset", "download one asset of a version to a file", NULL,
 	 get_asset_opts, cmd_get_package_version_asset},
 	{"get-package-version-readme", "show a version's readme (or its description)", NULL,
 	 version_opts, cmd_get_package_version_readme},
+	{"get-repository-permissions-policy", "show a repository's resource policy", NULL,
+	 repository_opts, cmd_get_repository_permissions_policy},
 	{"list-packages", "list the packages of a repository", NULL, list_packages_opts,
 	 cmd_list_packages},
 	{"list-package-versions", "list the versions of a package, oldest published first", NULL,
@@ -450,11 +518,22 @@ static const struct cli_cmd commands[] = {
 	 "Each call adds one asset; the version stays Unfinished while --unfinished is given and "
 	 "is Published by the first call without it.",
 	 publish_opts, cmd_publish_package_version},
+	{"put-domain-permissions-policy", "set the domain's resource policy",
+	 "Who besides the domain's owner may do what in the domain (spec 8): statements with "
+	 "Effect Allow or Deny (an explicit Deny wins), Principal (local users and groups), "
+	 "Action (codeartifact:..., wildcards) and Resource (ARNs, wildcards). The policy being "
+	 "replaced does not count while this is checked, so nobody can lock the owner out.",
+	 domain_policy_opts, cmd_put_domain_permissions_policy},
 	{"put-package-origin-configuration",
 	 "set a package's publish and upstream origin controls in a repository",
 	 "Creates the package record with no versions when it does not exist yet, so that a name "
 	 "can be blocked before anything arrives.",
 	 origin_opts, cmd_put_package_origin_configuration},
+	{"put-repository-permissions-policy", "set a repository's resource policy",
+	 "As put-domain-permissions-policy, for the repository and its packages: "
+	 "codeartifact:ReadFromRepository to read it (the mount's folders and files), "
+	 "PublishPackageVersion on its packages to publish.",
+	 repo_policy_opts, cmd_put_repository_permissions_policy},
 	{"refresh", "ask the sources behind a repository for version lists now (cafs)",
 	 "Version lists from external sources are cached (configure-external-connection --ttl). "
 	 "This asks again now, for one package or for every package whose list is cached, and "

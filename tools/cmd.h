@@ -75,6 +75,15 @@ int cmd_associate_external_connection(struct cli *c);
 int cmd_disassociate_external_connection(struct cli *c);
 int cmd_configure_external_connection(struct cli *c);
 int cmd_refresh(struct cli *c);
+
+/* Resource policies and the invoking user's right to each command (tools/cmd_perm.c). */
+int cmd_check_caller(struct cli *c, struct store *s, struct cafs_error *e);
+int cmd_put_domain_permissions_policy(struct cli *c);
+int cmd_get_domain_permissions_policy(struct cli *c);
+int cmd_delete_domain_permissions_policy(struct cli *c);
+int cmd_put_repository_permissions_policy(struct cli *c);
+int cmd_get_repository_permissions_policy(struct cli *c);
+int cmd_delete_repository_permissions_policy(struct cli *c);
 int cmd_fetch(struct cli *c);
 int cmd_list_tags_for_resource(struct cli *c);
 int cmd_audit(struct cli *c);
@@ -92,3 +101,7 @@ int cmd_update_package_versions_status(struct cli *c);
 int cmd_dispose_package_versions(struct cli *c);
 int cmd_delete_package_versions(struct cli *c);
 int cmd_copy_package_versions(struct cli *c);
+
+/* The maintenance commands (tools/cmd_maint.c). */
+int cmd_fsck(struct cli *c);
+int cmd_gc(struct cli *c);

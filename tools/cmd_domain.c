@@ -23,6 +23,13 @@ int open_domain(struct cli *c, struct store **ret, struct cafs_error *e)
 	int r;
 
 	r = store_open(c->root, cli_str(c, "--domain"), ret, e);
+	/* the invoking user's right to this command (spec §8.4) */
+	if (r == 0)
+		r = cmd_check_caller(c, *ret, e);
+	if (r < 0 && *ret) {
+		store_close(*ret);
+		*ret = NULL;
+	}
 	if (r < 0 || !owner)
 		return r;
 	r = cafs_validate_account_id(owner, e);

@@ -22,13 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * A property of the code under test does not hold: say which, and abort, so that libFuzzer
  * (and the replay) report the input. Not assert(): it must hold with NDEBUG too.
  */
-#define FUZZ_CHECK(cond)                                                                    \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
+#define FUZZ_CHECK(cond)                                                                       \
+	do {                                                                                   \
+		if (!(cond)) {                                                                 \
 			(void)fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				      #cond);                                               \
-			abort();                                                            \
-		}                                                                           \
+				      #cond);                                                  \
+			abort();                                                               \
+		}                                                                              \
 	} while (0)
 
 /* @data as a NUL-terminated string (owned: free()); cut at its first NUL byte. */

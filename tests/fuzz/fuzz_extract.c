@@ -28,12 +28,9 @@ static const struct {
 	enum store_file_kind kind;
 	const char *filename; /* for store_extract_detect() */
 } kinds[] = {
-	{STORE_FILE_UNKNOWN, "package"},
-	{STORE_FILE_WHEEL, "demo-1.0-py3-none-any.whl"},
-	{STORE_FILE_SDIST_TGZ, "demo-1.0.tar.gz"},
-	{STORE_FILE_SDIST_ZIP, "demo-1.0.zip"},
-	{STORE_FILE_NPM_TGZ, "package.tgz"},
-	{STORE_FILE_POM, "demo-1.0.pom"},
+	{STORE_FILE_UNKNOWN, "package"},           {STORE_FILE_WHEEL, "demo-1.0-py3-none-any.whl"},
+	{STORE_FILE_SDIST_TGZ, "demo-1.0.tar.gz"}, {STORE_FILE_SDIST_ZIP, "demo-1.0.zip"},
+	{STORE_FILE_NPM_TGZ, "package.tgz"},       {STORE_FILE_POM, "demo-1.0.pom"},
 };
 
 /* Touch every byte of @s, so that a dangling or unterminated string is seen. */

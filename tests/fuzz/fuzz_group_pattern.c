@@ -130,8 +130,9 @@ static void decide_all(const struct cafs_group *groups, size_t n, const struct c
 
 	for (int a = 0; a < CAFS_ACTION_N; a++) {
 		for (size_t r = 0; r < ARRAY_SIZE(repos); r++) {
-			struct cafs_package_controls pkg = {
-				.present = r == 1, .publish_allow = a == 0, .upstream_allow = false};
+			struct cafs_package_controls pkg = {.present = r == 1,
+							    .publish_allow = a == 0,
+							    .upstream_allow = false};
 			struct cafs_origin_decision d;
 			size_t len;
 
@@ -206,8 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(from >= -1 && from < (long)n);
 			FUZZ_CHECK(m != CAFS_MODE_INHERIT);
 		}
-		coords[nc++] = (struct coord){groups[i].pattern.format, groups[i].pattern.namespace_,
-					      groups[i].pattern.name};
+		coords[nc++] = (struct coord){groups[i].pattern.format,
+					      groups[i].pattern.namespace_, groups[i].pattern.name};
 	}
 	for (size_t i = 0; i < nc; i++) {
 		enum cafs_match match;

@@ -193,10 +193,10 @@ static void make_domain(void)
 
 	put_wheel("up", "demo-pkg", "demo_pkg", "1.0");
 	{
-		const struct entry sdist[] = {
-			{"demo-pkg-1.1/PKG-INFO", "Metadata-Version: 2.1\nName: demo-pkg\n"
-						  "Version: 1.1\n"},
-			{"demo-pkg-1.1/setup.py", "# setup\n"}};
+		const struct entry sdist[] = {{"demo-pkg-1.1/PKG-INFO",
+					       "Metadata-Version: 2.1\nName: demo-pkg\n"
+					       "Version: 1.1\n"},
+					      {"demo-pkg-1.1/setup.py", "# setup\n"}};
 
 		put("/up/pypi/demo-pkg-1.1.tar.gz", archive_fd(false, sdist, 2), false);
 	}
@@ -206,8 +206,8 @@ static void make_domain(void)
 			 "{\"name\": \"@acme/widget\", \"version\": \"1.0.0\", "
 			 "\"dependencies\": {\"left-pad\": \"^1.3.0\"}}"},
 			{"package/README.md", "# widget\n"}};
-		const struct entry plain[] = {
-			{"package/package.json", "{\"name\": \"left-pad\", \"version\": \"1.3.0\"}"}};
+		const struct entry plain[] = {{"package/package.json",
+					       "{\"name\": \"left-pad\", \"version\": \"1.3.0\"}"}};
 
 		put("/up/npm/acme-widget-1.0.0.tgz", archive_fd(false, scoped, 2), false);
 		put("/up/npm/left-pad-1.3.0.tgz", archive_fd(false, plain, 1), false);

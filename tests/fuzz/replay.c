@@ -169,8 +169,8 @@ static int run_dir(const char *dir)
 		char path[4096];
 		struct stat st;
 
-		if (r == 0 && snprintf(path, sizeof(path), "%s/%s", dir, names[i]) <
-				      (int)sizeof(path) &&
+		if (r == 0 &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < (int)sizeof(path) &&
 		    stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 			int q = run_file(path);
 

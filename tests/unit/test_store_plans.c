@@ -17,8 +17,8 @@
  * shows, and without an index each is a full scan of the child table.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +37,10 @@
 
 /* Tables that grow with the domain's contents or its history. */
 static const char *const big_tables[] = {
-	"packages",	     "package_versions",  "assets",	    "blobs",
-	"dependencies",	     "dist_tags",	  "audit",	    "external_listings",
-	"external_versions", "external_files",	  "external_dist_tags",
+	"packages",       "package_versions",   "assets",
+	"blobs",          "dependencies",       "dist_tags",
+	"audit",          "external_listings",  "external_versions",
+	"external_files", "external_dist_tags",
 };
 
 /*
@@ -208,8 +209,7 @@ static void publish_maven(const char *repo, const char *group, const char *artif
 	(void)snprintf(body, sizeof(body), "jar %s:%s:%s", group, artifact, version);
 	publish(repo, c, jar, body, NULL, true);
 	(void)snprintf(pom, sizeof(pom), "%s-%s.pom", artifact, version);
-	(void)snprintf(body, sizeof(body), "<project>%s:%s:%s</project>", group, artifact,
-		       version);
+	(void)snprintf(body, sizeof(body), "<project>%s:%s:%s</project>", group, artifact, version);
 	publish(repo, c, pom, body, &m, false);
 }
 
@@ -427,10 +427,8 @@ static void publishes(void)
 	publish_maven("base", "org.example", "lib", "1.0", "lib-1.0.jar");
 	publish_maven("base", "org.example", "lib", "1.1", "lib-1.1.jar");
 	publish_maven("mid", "org.example.sub", "tool", "2.0", "tool-2.0.jar");
-	publish_maven("leaf", "com.acme", "app", "1.0-SNAPSHOT",
-		      "app-1.0-20240101.120000-1.jar");
-	publish_maven("leaf", "com.acme", "app", "1.0-SNAPSHOT",
-		      "app-1.0-20240102.120000-2.jar");
+	publish_maven("leaf", "com.acme", "app", "1.0-SNAPSHOT", "app-1.0-20240101.120000-1.jar");
+	publish_maven("leaf", "com.acme", "app", "1.0-SNAPSHOT", "app-1.0-20240102.120000-2.jar");
 	publish_generic("leaf", "1.0");
 	publish_generic("leaf", "2.0");
 	publish_generic("base", "1.0");
@@ -491,8 +489,8 @@ static void catalog(void)
 	if (fd < 0)
 		fail_msg("asset open: %s", e.msg);
 	(void)close(fd);
-	if (store_package_origin_put(fx.s, "leaf", &(struct store_coord){CAFS_FORMAT_PYPI, NULL,
-									 "beta", NULL},
+	if (store_package_origin_put(fx.s, "leaf",
+				     &(struct store_coord){CAFS_FORMAT_PYPI, NULL, "beta", NULL},
 				     "ALLOW", "ALLOW", &pkg, &e) != 0)
 		fail_msg("origin put: %s", e.msg);
 	if (store_domain_describe(fx.s, &dom, &e) != 0)
@@ -520,8 +518,12 @@ static void view(void)
 		"/team/npm/extnpm/1.0.0",
 	};
 	static const char *const missing[] = {
-		"/leaf/pypi/nope",	   "/leaf/pypi/alpha-pkg/9.9", "/leaf/npm/@nope/x",
-		"/leaf/maven/org/nope/lib", "/nope",		       "/leaf/pypi/Alpha_Pkg",
+		"/leaf/pypi/nope",
+		"/leaf/pypi/alpha-pkg/9.9",
+		"/leaf/npm/@nope/x",
+		"/leaf/maven/org/nope/lib",
+		"/nope",
+		"/leaf/pypi/Alpha_Pkg",
 	};
 	struct store_coord ext = {CAFS_FORMAT_MAVEN, "com.example", "extlib", "1.0"};
 	struct store_version_detail d;
@@ -745,8 +747,7 @@ static void history_and_deletes(void)
 
 	if (store_refresh(fx.s, "team", CAFS_FORMAT_NONE, NULL, NULL, refresh_cb, NULL, &e) != 0)
 		fail_msg("refresh: %s", e.msg);
-	if (store_refresh(fx.s, "team", CAFS_FORMAT_PYPI, NULL, "extpy", refresh_cb, NULL, &e) !=
-	    0)
+	if (store_refresh(fx.s, "team", CAFS_FORMAT_PYPI, NULL, "extpy", refresh_cb, NULL, &e) != 0)
 		fail_msg("refresh one: %s", e.msg);
 	for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
 		if (store_audit_list(fx.s, &filters[i], i == 0 ? 0 : 10, &rows, &n, &e) != 0)
@@ -836,7 +837,8 @@ static void tokenize(const char *sql, struct tokens *ret)
 				(*p >= '0' && *p <= '9') || *p == '_')) {
 				if (k + 1 < sizeof(ret->t[0]))
 					ret->t[ret->n][k++] =
-						(char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+						(char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a'
+									      : *p);
 				p++;
 			}
 			ret->t[ret->n++][k] = '\0';
@@ -852,9 +854,10 @@ static void tokenize(const char *sql, struct tokens *ret)
 static bool keyword(const char *t)
 {
 	static const char *const kw[] = {
-		"where", "join",  "on",	   "set",     "left",	   "inner",  "cross", "natural",
-		"using", "group", "order", "limit",   "values",	   "select", "union", "except",
-		"intersect", "returning", "default", "indexed", "not", "as", "from", "and", "or",
+		"where",   "join",   "on",        "set",       "left",    "inner",   "cross",
+		"natural", "using",  "group",     "order",     "limit",   "values",  "select",
+		"union",   "except", "intersect", "returning", "default", "indexed", "not",
+		"as",      "from",   "and",       "or",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(kw); i++)
@@ -908,7 +911,8 @@ static bool full_scan(const char *sql, const char *detail, const char **table)
 static bool allowed(const char *sql, const char *table)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(allowed_scans); i++)
-		if (strstr(sql, allowed_scans[i].sql) && strcmp(table, allowed_scans[i].table) == 0) {
+		if (strstr(sql, allowed_scans[i].sql) &&
+		    strcmp(table, allowed_scans[i].table) == 0) {
 			allow_used[i] = true;
 			return true;
 		}
@@ -916,7 +920,8 @@ static bool allowed(const char *sql, const char *table)
 }
 
 /* Append to the failure report, bounded. */
-static void report(char *buf, size_t bufsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void report(char *buf, size_t bufsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void report(char *buf, size_t bufsz, const char *fmt, ...)
 {
@@ -996,13 +1001,16 @@ static void test_foreign_keys_indexed(void **state)
 		char *sql = NULL;
 		sqlite3_stmt *fk = NULL;
 
-		assert_true(asprintf(&sql,
-				     "SELECT f.\"from\", f.\"table\" FROM pragma_foreign_key_list('%s') f "
-				     "WHERE NOT EXISTS (SELECT 1 FROM pragma_index_list('%s') il, "
-				     "pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = "
-				     "f.\"from\") AND NOT EXISTS (SELECT 1 FROM pragma_table_info('%s') "
-				     "ti WHERE ti.pk = 1 AND ti.name = f.\"from\")",
-				     big_tables[t], big_tables[t], big_tables[t]) > 0);
+		assert_true(
+			asprintf(
+				&sql,
+				"SELECT f.\"from\", f.\"table\" FROM pragma_foreign_key_list('%s') "
+				"f "
+				"WHERE NOT EXISTS (SELECT 1 FROM pragma_index_list('%s') il, "
+				"pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = "
+				"f.\"from\") AND NOT EXISTS (SELECT 1 FROM pragma_table_info('%s') "
+				"ti WHERE ti.pk = 1 AND ti.name = f.\"from\")",
+				big_tables[t], big_tables[t], big_tables[t]) > 0);
 		assert_int_equal(sqlite3_prepare_v2(f->s->db, sql, -1, &fk, NULL), SQLITE_OK);
 		while (sqlite3_step(fk) == SQLITE_ROW) {
 			n_bad++;
