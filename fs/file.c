@@ -269,6 +269,10 @@ static int do_create(fuse_req_t req, fuse_ino_t parent, const char *name, int fl
 	r = fs_get_inode(ctx, parent, &dir, e);
 	if (r < 0)
 		return r;
+	if (strlen(name) > CAFS_ASSET_NAME_MAX)
+		return cafs_error_set(e, CAFS_VALIDATION, ENAMETOOLONG,
+				      "a name of %zu bytes: at most %d are allowed", strlen(name),
+				      CAFS_ASSET_NAME_MAX);
 	*ret_path = fs_child_path(dir.path, name);
 	if (!*ret_path)
 		return fs_oom(e);

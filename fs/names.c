@@ -46,6 +46,11 @@ static int name_path(struct fs_ctx *ctx, fuse_ino_t parent, const char *name,
 
 	if (r < 0)
 		return r;
+	/* FUSE passes names up to 1024 bytes; no name in a repository is over 255 */
+	if (strlen(name) > CAFS_ASSET_NAME_MAX)
+		return cafs_error_set(e, CAFS_VALIDATION, ENAMETOOLONG,
+				      "a name of %zu bytes: at most %d are allowed", strlen(name),
+				      CAFS_ASSET_NAME_MAX);
 	*ret = fs_child_path(dir->path, name);
 	return *ret ? 0 : fs_oom(e);
 }

@@ -591,6 +591,22 @@ int store_view_mkdir(struct store *s, const char *path, struct cafs_error *e)
 			if (r < 0)
 				return r;
 		}
+		/* a project folder pip could never find, an npm name the registry refuses */
+		if (p.format == CAFS_FORMAT_PYPI) {
+			char norm[CAFS_PACKAGE_FIELD_MAX + 1];
+
+			if (cafs_pypi_normalize(p.rest[0], norm, sizeof(norm)) < 0 ||
+			    strcmp(norm, p.rest[0]) != 0)
+				return cafs_error_set(
+					e, CAFS_VALIDATION, EINVAL,
+					"'%s' is not a normalized PyPI name (PEP 503): "
+					"'%s'",
+					p.rest[0], norm);
+		}
+		for (size_t i = 0; p.format == CAFS_FORMAT_NPM && i < p.n && i < 2; i++)
+			if (strpbrk(p.rest[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+				return cafs_error_set(e, CAFS_VALIDATION, EINVAL,
+						      "'%s': npm names are lower case", p.rest[i]);
 		return 1;
 	}
 	return cafs_error_set(e, CAFS_VALIDATION, EPERM,
