@@ -194,7 +194,16 @@ static int do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name, char *
 			return 0;
 	}
 	r = store_view_remove(s, *ret_path, false, e);
-	return r < 0 ? r : 1;
+	if (r < 0)
+		return r;
+	/*
+	 * The folder stays, as a folder does when its last file goes: a version that lost its
+	 * last asset is gone from the store, but `mv` from another file system unlinks the
+	 * destination and then creates it in that very folder.
+	 */
+	if (strcmp(dir.path, "/") != 0 && store_view_resolve(s, dir.path, n, e) < 0)
+		(void)fs_stage_mkdir(ctx->stage, dir.path);
+	return 1;
 }
 
 void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)

@@ -642,7 +642,23 @@ static int ingest_finish(struct ingest *in, const char *expect_sha256, struct st
 	/* the link (ours, or a concurrent ingester's that may not be synced yet) is durable */
 	if (fsync(dfd) < 0)
 		return sys_error(e, errno, "fsync folder of", s, rel);
-	return ingest_insert(in, seq, ret, e);
+	r = ingest_insert(in, seq, ret, e);
+	if (r != 0)
+		return r;
+	/*
+	 * The file at the address may have been removed since it was linked or hashed: an orphan
+	 * (a crash's leftover with these very bytes, reused above) is fair game for gc, fsck
+	 * --repair and store_blob_unlink() until a row owns its address. They remove only under
+	 * the write lock and only while no row holds the address, so with our row in, a file
+	 * that is there now stays; one that is gone is put back from our temp file.
+	 */
+	store_blob_relpath(ret, rel, sizeof(rel));
+	if (fstatat(s->dir_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return sys_error(e, errno, "stat", s, rel);
+	r = ingest_repair(in, ret, e);
+	return r < 0 ? r : 0;
 }
 
 /* A malformed expected digest is refused before any byte is read. */

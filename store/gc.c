@@ -443,7 +443,7 @@ int store_gc(struct store *s, const struct store_gc_options *o, struct store_gc_
 {
 	_cleanup_free_ struct candidate *c = NULL;
 	struct store_gc_result res = {0};
-	int64_t cutoff_us = store_now_us() - (o->grace_s > 0 ? o->grace_s : 0) * 1000000;
+	int64_t cutoff_us = store_now_us() - maint_grace_us(o->grace_s);
 	size_t n = 0;
 	int r;
 

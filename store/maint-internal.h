@@ -2,17 +2,42 @@
 #pragma once
 
 /*
- * Private declarations shared by store/fsck.c and store/gc.c (store/fsck.h): the walk over the
- * blob folders and the removal of a file that no row owns. Nothing outside store/ includes
- * this header.
+ * Private declarations shared by store/fsck.c, store/fsck_blobs.c and store/gc.c
+ * (store/fsck.h): one fsck run and its findings, the walk over the blob folders and the removal
+ * of a file that no row owns. Nothing outside store/ includes this header.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/fsck.h"
+
 struct store;
 struct cafs_error;
+
+/* One fsck run. */
+struct fsck {
+	struct store *s;
+	const struct store_fsck_options *o;
+	struct store_fsck_summary *sum; /* counts by state, filled by fsck_report() */
+};
+
+/* Report a finding (the message formatted from @fmt) through @f->o and count it. */
+void fsck_report(struct fsck *f, enum store_fsck_type type, enum store_fsck_state state,
+		 const char *path, int64_t id, const char *subject, const char *const *assets,
+		 size_t n_assets, const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+
+/* The blob files against their rows and the folders against the rows (store/fsck_blobs.c). */
+int fsck_check_blobs(struct fsck *f, struct cafs_error *e);
+
+/* @grace_s in microseconds, clamped to 0 .. INT64_MAX. */
+static inline int64_t maint_grace_us(int64_t grace_s)
+{
+	if (grace_s <= 0)
+		return 0;
+	return grace_s > INT64_MAX / 1000000 ? INT64_MAX : grace_s * 1000000;
+}
 
 /* A file found in a blob folder under a blob file name; plain value. */
 struct maint_file {

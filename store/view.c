@@ -510,10 +510,24 @@ static int package_visible(struct store *s, int64_t repo, enum cafs_format forma
 	return 0;
 }
 
+/* view_visit_packages(), stopping after @max visible packages (1: "is there any?"). */
+static int visit_packages(struct store *s, int64_t repo, enum cafs_format format,
+			  const char *ns_exact, const char *ns_prefix,
+			  int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
+			  size_t max, struct cafs_error *e);
+
 int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 			const char *ns_exact, const char *ns_prefix,
 			int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
 			struct cafs_error *e)
+{
+	return visit_packages(s, repo, format, ns_exact, ns_prefix, cb, ctx, SIZE_MAX, e);
+}
+
+static int visit_packages(struct store *s, int64_t repo, enum cafs_format format,
+			  const char *ns_exact, const char *ns_prefix,
+			  int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
+			  size_t max, struct cafs_error *e)
 {
 	struct view_sources src;
 	sqlite3_stmt *st;
@@ -527,8 +541,8 @@ int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 		"SELECT p.namespace, p.name, max(p.repository_id = ?5) FROM packages p JOIN "
 		"package_versions v ON "
 		"v.package_id = p.id WHERE p.repository_id IN (SELECT value FROM json_each(?1)) "
-		"AND p.format = ?2 AND (?3 IS NULL OR p.namespace = ?3) AND (?4 IS NULL OR "
-		"substr(p.namespace, 1, length(?4)) = ?4) AND (v.status IN ('Published', "
+		"AND p.format = ?2 AND (?3 IS NULL OR p.namespace = ?3) AND p.namespace >= ?4 AND "
+		"p.namespace < ?6 AND (v.status IN ('Published', "
 		"'Unlisted') OR (p.repository_id = ?5 AND v.status IN ('Archived', 'Unfinished'))) "
 		"AND "
 		"(p.repository_id = ?5 OR NOT EXISTS (SELECT 1 FROM packages b WHERE "
@@ -542,15 +556,32 @@ int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 	sqlite3_bind_text(st, 2, cafs_format_name(format), -1, SQLITE_STATIC);
 	if (ns_exact)
 		sqlite3_bind_text(st, 3, ns_exact, -1, SQLITE_STATIC);
-	if (ns_prefix)
-		sqlite3_bind_text(st, 4, ns_prefix, -1, SQLITE_STATIC);
+	/* the namespaces as an index range: [lower, upper) */
+	{
+		char lower[CAFS_PACKAGE_FIELD_MAX + 2], upper[CAFS_PACKAGE_FIELD_MAX + 3];
+		const char *from = ns_exact ? ns_exact : ns_prefix ? ns_prefix : "";
+		size_t l;
+
+		(void)snprintf(lower, sizeof(lower), "%s", from);
+		(void)snprintf(upper, sizeof(upper), "%s", from);
+		l = strlen(upper);
+		if (ns_exact)
+			(void)snprintf(upper + l, sizeof(upper) - l,
+				       "\x01"); /* E and nothing after */
+		else if (l > 0 && (unsigned char)upper[l - 1] < 0xff)
+			upper[l - 1] = (char)((unsigned char)upper[l - 1] + 1);
+		else
+			(void)snprintf(upper + l, sizeof(upper) - l, "\xff"); /* above all UTF-8 */
+		sqlite3_bind_text(st, 4, lower, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 6, upper, -1, SQLITE_TRANSIENT);
+	}
 	sqlite3_bind_int64(st, 5, repo);
 	/* collect first: callbacks may run other statements */
 	{
 		char(*rows)[2][CAFS_PACKAGE_FIELD_MAX + 1] = NULL;
 		size_t n = 0;
 
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			void *nr;
 
 			/* seen only upstream, and its group refuses retention here: not shown */
@@ -582,7 +613,7 @@ int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 			n++;
 		}
 		(void)sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
+		if (n < max && rc != SQLITE_DONE) {
 			free(rows);
 			return store_sql_error(s, rc, "list packages", e);
 		}
@@ -614,13 +645,13 @@ static int namespace_visible(struct store *s, int64_t repo, enum cafs_format f, 
 {
 	struct any_ctx a = {0};
 	char prefix[CAFS_PACKAGE_FIELD_MAX + 2];
-	int r = view_visit_packages(s, repo, f, ns, NULL, any_cb, &a, e);
+	int r = visit_packages(s, repo, f, ns, NULL, any_cb, &a, 1, e);
 
 	if (r < 0 || a.found)
 		return r < 0 ? r : a.found;
 	if (dotted_children) {
 		(void)snprintf(prefix, sizeof(prefix), "%s.", ns);
-		r = view_visit_packages(s, repo, f, NULL, prefix, any_cb, &a, e);
+		r = visit_packages(s, repo, f, NULL, prefix, any_cb, &a, 1, e);
 		if (r < 0 || a.found)
 			return r < 0 ? r : a.found;
 	}
@@ -1073,6 +1104,7 @@ static void node_path(const struct store_node *n, char *buf, size_t bufsz)
 /* A growable list of distinct names (a folder's entries): an array and a hash set over it. */
 struct names {
 	char **v;
+	unsigned char *kind; /* per name: an enum store_node_kind + 1 when known, else 0 */
 	size_t n, cap;
 	uint32_t *slots; /* open addressing: index + 1; 0 = empty */
 	size_t nslots;   /* a power of two, at least twice n */
@@ -1084,6 +1116,7 @@ static void names_free(struct names *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
+	free(l->kind);
 	free(l->slots);
 	*l = (struct names){0};
 }
@@ -1104,10 +1137,15 @@ static bool names_grow(struct names *l)
 	if (l->n + 1 > l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		char **nv = reallocarray(l->v, cap, sizeof(*nv));
+		unsigned char *nk;
 
 		if (!nv)
 			return false;
 		l->v = nv;
+		nk = realloc(l->kind, cap);
+		if (!nk)
+			return false;
+		l->kind = nk;
 		l->cap = cap;
 	}
 	if (2 * (l->n + 1) > l->nslots) {
@@ -1129,7 +1167,15 @@ static bool names_grow(struct names *l)
 	return true;
 }
 
+/* Add @name, whose node kind the caller knows (@kind + 1), or not (0). */
+static void names_add_kind(struct names *l, const char *name, unsigned char kind);
+
 static void names_add(struct names *l, const char *name)
+{
+	names_add_kind(l, name, 0);
+}
+
+static void names_add_kind(struct names *l, const char *name, unsigned char kind)
 {
 	char *copy;
 	size_t slot;
@@ -1143,6 +1189,7 @@ static void names_add(struct names *l, const char *name)
 		return;
 	}
 	slot = names_slot(l, name);
+	l->kind[l->n] = kind;
 	l->v[l->n++] = copy;
 	l->slots[slot] = (uint32_t)l->n;
 }
@@ -1159,20 +1206,22 @@ static int list_cb(void *ctx, const char *ns, const char *name)
 	struct list_ctx *c = ctx;
 	char buf[CAFS_PACKAGE_FIELD_MAX + 2];
 
+	/* what a listed package or namespace is, so the listing need not resolve it again */
 	switch (c->format) {
 	case CAFS_FORMAT_PYPI:
-		names_add(c->names, name);
+		names_add_kind(c->names, name, STORE_NODE_PACKAGE + 1);
 		break;
 	case CAFS_FORMAT_NPM:
 		if (c->scoped && ns[0]) {
 			(void)snprintf(buf, sizeof(buf), "@%s", ns);
-			names_add(c->names, buf);
+			names_add_kind(c->names, buf, STORE_NODE_NSDIR + 1);
 		} else {
-			names_add(c->names, name);
+			names_add_kind(c->names, name, STORE_NODE_PACKAGE + 1);
 		}
 		break;
 	case CAFS_FORMAT_GENERIC:
-		names_add(c->names, c->prefix ? name : ns);
+		names_add_kind(c->names, c->prefix ? name : ns,
+			       c->prefix ? STORE_NODE_PACKAGE + 1 : STORE_NODE_NSDIR + 1);
 		break;
 	case CAFS_FORMAT_MAVEN: {
 		size_t pl = strlen(c->prefix);
@@ -1301,6 +1350,24 @@ static int version_names(struct store *s, int64_t repo, const struct store_node 
 	return l->oom ? cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory") : 0;
 }
 
+/* The node of child @name of folder @dir, a package or namespace folder found by a listing. */
+static void known_child(const struct store_node *dir, const char *name, enum store_node_kind kind,
+			struct store_node *ret)
+{
+	struct store_node n = {.kind = kind, .format = dir->format, .status = -1};
+
+	(void)snprintf(n.repository, sizeof(n.repository), "%s", dir->repository);
+	if (kind == STORE_NODE_NSDIR)
+		(void)snprintf(n.namespace_, sizeof(n.namespace_), "%s",
+			       name[0] == '@' ? name + 1 : name);
+	else {
+		(void)snprintf(n.namespace_, sizeof(n.namespace_), "%s",
+			       dir->kind == STORE_NODE_NSDIR ? dir->namespace_ : "");
+		(void)snprintf(n.package, sizeof(n.package), "%s", name);
+	}
+	*ret = n;
+}
+
 int store_view_readdir(struct store *s, const struct store_node *dir,
 		       int (*cb)(void *ctx, const char *name, const struct store_node *child),
 		       void *ctx, struct cafs_error *e)
@@ -1392,10 +1459,15 @@ int store_view_readdir(struct store *s, const struct store_node *dir,
 		char cpath[8192];
 		struct cafs_error ignored;
 
-		(void)snprintf(cpath, sizeof(cpath), "%s/%s", path, l.v[i]);
-		/* a name that stopped resolving in between is simply left out */
-		if (store_view_resolve(s, cpath, &child, &ignored) < 0)
-			continue;
+		if (l.kind && l.kind[i]) {
+			/* a package or namespace the listing found visible: no second lookup */
+			known_child(dir, l.v[i], (enum store_node_kind)(l.kind[i] - 1), &child);
+		} else {
+			(void)snprintf(cpath, sizeof(cpath), "%s/%s", path, l.v[i]);
+			/* a name that stopped resolving in between is simply left out */
+			if (store_view_resolve(s, cpath, &child, &ignored) < 0)
+				continue;
+		}
 		r = cb(ctx, l.v[i], &child);
 		if (r > 0) {
 			r = 0;

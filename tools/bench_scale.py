@@ -34,13 +34,13 @@ the blob rows and files are the real ones `cafs publish` made.
 
 import base64
 import hashlib
+import io
 import json
 import os
 import random
 import sqlite3
 import sys
 import tarfile
-import io
 import time
 import zipfile
 

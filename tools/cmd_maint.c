@@ -74,7 +74,10 @@ static int grace_opt(struct cli *c, int64_t *ret)
 	return 0;
 }
 
-/* As open_domain(), through store_fsck_open(), which reports the temp files it sweeps. */
+/*
+ * As open_domain() (the caller's right to the command, --domain-owner), through
+ * store_fsck_open(), which reports the temp files its open sweeps.
+ */
 static int open_for_fsck(struct cli *c, const struct store_fsck_options *o, struct store **ret,
 			 struct cafs_error *e)
 {
@@ -83,6 +86,12 @@ static int open_for_fsck(struct cli *c, const struct store_fsck_options *o, stru
 	int r;
 
 	r = store_fsck_open(c->root, cli_str(c, "--domain"), o, ret, e);
+	if (r == 0)
+		r = cmd_check_caller(c, *ret, e);
+	if (r < 0 && *ret) {
+		store_close(*ret);
+		*ret = NULL;
+	}
 	if (r < 0 || !owner)
 		return r;
 	r = cafs_validate_account_id(owner, e);

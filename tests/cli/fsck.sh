@@ -142,9 +142,12 @@ status "a leftover temp file: exit 0 (swept)" 0
 check "reported as a TEMP_FILE swept when the domain was opened" '.findings[] | select(.type == "TEMP_FILE") | .state == "REPAIRED" and .path == "tmp/ingest.4242.00000000deadbeef"'
 [ ! -e "$D/tmp/ingest.4242.00000000deadbeef" ] && pass "the temp file is gone" || flunk "the temp file is gone"
 printf 'an ingest in progress' >"$D/tmp/ingest.4243.00000000cafef00d"
-flock "$D/tmp/ingest.4243.00000000cafef00d" sleep 60 &
+# one process holds the lock (no child to outlive a kill and keep our stdout open)
+python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], "w").close(); time.sleep(60)' \
+	"$D/tmp/ingest.4243.00000000cafef00d" "$WORK/locked" >/dev/null 2>&1 &
 HOLDER=$!
-for _ in $(seq 1 50); do python3 -c 'import fcntl, sys; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)' "$D/tmp/ingest.4243.00000000cafef00d" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 100); do [ -e "$WORK/locked" ] && break; sleep 0.05; done
 fsck --repair; st=$?
 status "a temp file a live process holds: exit 0" 0
 check "reported as in use" '.findings[] | select(.type == "TEMP_FILE") | .state == "NOTE" and (.message | test("in use"))'
@@ -209,6 +212,49 @@ check "frees all four" '.freedBlobs == 4 and .removedFiles == 4'
 [ -z "$(ls "$D"/blobs/*/* 2>/dev/null)" ] && pass "no blob file left" || flunk "no blob file left"
 fsck; st=$?
 status "an empty domain is clean" 0
+
+# --- a publish that re-uses a file without a row while gc removes that file ----------------------
+# (the ingest finds the orphan at its address, hashes it and inserts its row; gc --grace 0,
+# started the moment the ingest opens the orphan (inotify), removes it in between: the ingest
+# must notice and put its bytes back)
+C create-domain --domain fr >/dev/null
+C create-repository --domain fr --repository team >/dev/null
+head -c $((128 * 1024 * 1024)) /dev/urandom >"$WORK/big.bin"
+BIGSHA=$(sha256sum "$WORK/big.bin" | cut -d' ' -f1)
+pubbig() { "$CAFS" publish-package-version --domain fr --repository team --format generic --namespace ns --package big --package-version "$1" --asset-content "$WORK/big.bin" --asset-name big.bin --asset-sha256 "$BIGSHA"; }
+pubbig 1 >/dev/null
+BIGF=$(ls "$CAFS_STORE"/fr/blobs/*/*)
+cp "$BIGF" "$WORK/big.saved"
+C delete-package-versions --domain fr --repository team --format generic --namespace ns --package big --versions 1 >/dev/null
+cp "$WORK/big.saved" "$BIGF"
+rm -f "$WORK/big.saved"
+python3 - "$BIGF" "$CAFS" "$WORK/gc.json" "$WORK/watch.ready" >/dev/null 2>&1 <<'PY' &
+import ctypes, os, subprocess, sys
+path, cafs, out, ready = sys.argv[1:5]
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init()
+if fd < 0 or libc.inotify_add_watch(fd, path.encode(), 0x20) < 0:  # IN_OPEN
+    sys.exit(1)
+open(ready, "w").close()
+os.read(fd, 4096)  # the publish opens the orphan to hash it
+r = subprocess.run([cafs, "gc", "--domain", "fr", "--grace", "0"], capture_output=True)
+open(out, "wb").write(r.stdout + r.stderr)
+PY
+WATCH=$!
+for _ in $(seq 1 100); do [ -e "$WORK/watch.ready" ] && break; sleep 0.05; done
+pubbig 2 >"$OUT" 2>"$ERR"; st=$?
+wait "$WATCH"
+if [ -e "$WORK/watch.ready" ] && jq -e '.orphanFilesRemoved == 1' "$WORK/gc.json" >/dev/null 2>&1; then
+	status "a publish re-using an orphan that gc removed meanwhile succeeds" 0
+	"$CAFS" fsck --domain fr >"$OUT" 2>"$ERR"; st=$?
+	status "and its blob has its file (fsck clean)" 0
+	"$CAFS" get-package-version-asset --domain fr --repository team --format generic --namespace ns --package big --package-version 2 --asset big.bin - 2>/dev/null | cmp -s - "$WORK/big.bin" &&
+		pass "with its bytes" || flunk "with its bytes"
+else
+	for _ in 1 2 3; do pass "a publish re-using an orphan gc removes # SKIP gc did not run inside the window ($(head -c 200 "$WORK/gc.json" 2>/dev/null))"; done
+fi
+rm -f "$WORK/big.bin"
+
 usage "gc --grace must not be negative" gc --domain fk --grace -5
 refused "gc of a domain that does not exist" 1 ResourceNotFoundException gc --domain nope
 

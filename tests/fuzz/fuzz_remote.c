@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "policy/common.h"
@@ -29,6 +30,11 @@
 static const char *const page_urls[] = {
 	"https://pypi.example/simple/demo-pkg/",
 	"file:///srv/mirror/simple/demo-pkg/index.html",
+};
+
+static const char *const npm_urls[] = {
+	"https://registry.example/left-pad",
+	"https://registry.example/@acme%2fwidget",
 };
 
 static size_t digest_hex_len(enum remote_hash h)
@@ -69,7 +75,8 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-static void check_listing(int r, const struct remote_listing *l, const struct cafs_error *e)
+static void check_listing(int r, const struct remote_listing *l, const char *page_url,
+			  const struct cafs_error *e)
 {
 	if (r < 0) {
 		FUZZ_CHECK(e->kind == CAFS_VALIDATION || e->sys_errno == ENOMEM);
@@ -88,7 +95,10 @@ static void check_listing(int r, const struct remote_listing *l, const struct ca
 
 		FUZZ_CHECK(f->version && f->name && f->url);
 		FUZZ_CHECK(name_ok(f->name));
-		FUZZ_CHECK(strstr(f->url, "://") != NULL || strncmp(f->url, "file:", 5) == 0);
+		/* http(s), or file: from a file: page (any case, as schemes are) */
+		FUZZ_CHECK(
+			!strncasecmp(f->url, "http://", 7) || !strncasecmp(f->url, "https://", 8) ||
+			(!strncasecmp(f->url, "file:", 5) && !strncasecmp(page_url, "file:", 5)));
 		FUZZ_CHECK(fuzz_terminated(f->hash_hex, sizeof(f->hash_hex)));
 		FUZZ_CHECK(strlen(f->hash_hex) == digest_hex_len(f->hash));
 		FUZZ_CHECK(lower_hex(f->hash_hex, strlen(f->hash_hex)));
@@ -184,22 +194,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (op) {
 	case 0:
 		r = remote_parse_pypi_html(body, len, page_urls[variant % 2], "demo-pkg", &l, &e);
-		check_listing(r, &l, &e);
+		check_listing(r, &l, page_urls[variant % 2], &e);
 		break;
 	case 1:
 		r = remote_parse_pypi_json(body, len, page_urls[variant % 2], "demo-pkg", &l, &e);
-		check_listing(r, &l, &e);
+		check_listing(r, &l, page_urls[variant % 2], &e);
 		break;
 	case 2:
-		r = remote_parse_packument(body, len,
-					   variant % 2 ? "https://registry.example/@acme%2fwidget"
-						       : "https://registry.example/left-pad",
+		r = remote_parse_packument(body, len, npm_urls[variant % 2],
 					   variant % 2 ? "@acme/widget" : "left-pad", &l, &e);
-		check_listing(r, &l, &e);
+		check_listing(r, &l, npm_urls[variant % 2], &e);
 		break;
 	case 3:
 		r = remote_parse_maven_metadata(body, len, "com.example", "lib", &l, &e);
-		check_listing(r, &l, &e);
+		check_listing(r, &l, "", &e);
 		FUZZ_CHECK(l.n_files == 0);
 		break;
 	case 4: {

@@ -51,8 +51,9 @@ static void run_one(const char *what, const uint8_t *data, size_t size)
 
 static void run_builtin(void)
 {
-	static uint8_t buf[70000];
+	static uint8_t buf[65536];
 	static const uint8_t fills[] = {0x00, 0xff, '/', 'A', '<', '{', '\n'};
+	static const size_t lens[] = {2, 32, 512, 8192, sizeof(buf)};
 	char what[64];
 
 	run_one("builtin: empty input", buf, 0);
@@ -63,11 +64,11 @@ static void run_builtin(void)
 		run_one(what, &one, 1);
 	}
 	for (size_t i = 0; i < sizeof(fills); i++) {
-		for (size_t n = 2; n <= sizeof(buf); n *= 16) {
-			memset(buf, fills[i], n);
-			(void)snprintf(what, sizeof(what), "builtin: %zu bytes of 0x%02x", n,
+		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+			memset(buf, fills[i], lens[j]);
+			(void)snprintf(what, sizeof(what), "builtin: %zu bytes of 0x%02x", lens[j],
 				       fills[i]);
-			run_one(what, buf, n);
+			run_one(what, buf, lens[j]);
 		}
 	}
 }
