@@ -36,7 +36,8 @@ static void store_log_func(int level, const char *line)
 	fuse_log((enum fuse_log_level)level, "cafs: %s\n", line);
 }
 
-static void log_func(enum fuse_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_func(enum fuse_log_level level,
+							   const char *fmt, va_list ap)
 {
 	if (level > log_max)
 		return;

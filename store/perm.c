@@ -110,16 +110,17 @@ static int unix_principal(const char *v, struct cafs_principal *p, struct cafs_e
 /* "arn:aws:iam::<12 digits>:root" or "<12 digits>": the account, a uid. */
 static int aws_principal(const char *v, struct cafs_principal *p, struct cafs_error *e)
 {
+	size_t l = strlen(v);
 	char digits[13];
 
 	if (strcmp(v, "*") == 0) {
 		p->kind = CAFS_PRINCIPAL_ANY;
 		return 0;
 	}
-	if (strncmp(v, "arn:aws:iam::", 13) == 0 && strlen(v) == 13 + 12 + 5 &&
-	    strcmp(v + 25, ":root") == 0)
+	if (l == 13 + 12 + 5 && memcmp(v, "arn:aws:iam::", 13) == 0 &&
+	    memcmp(v + l - 5, ":root", 5) == 0)
 		(void)snprintf(digits, sizeof(digits), "%.12s", v + 13);
-	else if (strlen(v) == 12)
+	else if (l == 12)
 		(void)snprintf(digits, sizeof(digits), "%s", v);
 	else
 		return bad(e, "an AWS principal is \"*\", an account id or arn:aws:iam::ID:root");
