@@ -53,6 +53,7 @@ struct fs_handle {
 	char *data; /* synthesized file: owned bytes, rendered at open */
 	size_t len;
 	struct fs_staged *st; /* staged file: one reference and one open; else NULL */
+	bool writer;          /* st is open for writing through this handle (FS_STAGE_WRITER) */
 };
 
 static struct fs_handle *handle_new(void)
@@ -74,6 +75,8 @@ static void handle_free(struct fs_ctx *ctx, struct fs_handle *h, char **ret_drop
 
 	if (!h)
 		return;
+	if (h->st && h->writer)
+		fs_staged_end_write(ctx->stage, h->st);
 	if (h->st)
 		(void)fs_staged_close(ctx->stage, h->st, &dropped);
 	if (ret_dropped)
@@ -141,6 +144,11 @@ static int stage_error(struct cafs_error *e, int r, const char *path)
 		return cafs_error_set(e, CAFS_CONFLICT, EEXIST, "'%s' exists", path);
 	case -EISDIR:
 		return cafs_error_set(e, CAFS_VALIDATION, EISDIR, "'%s' is a folder", path);
+	case -EBUSY:
+		/* a conflict with the publish under way there, as a conflicting publish is */
+		return cafs_error_set(e, CAFS_CONFLICT, EEXIST,
+				      "'%s' is being written by another open: one writer at a time",
+				      path);
 	case -ENOENT:
 		return cafs_error_set(e, CAFS_NOT_FOUND, 0, "nothing staged at '%s'", path);
 	default:
@@ -165,8 +173,12 @@ static int stage_new(fuse_req_t req, const char *path, const struct store_node *
 			return r;
 		}
 	}
-	r = fs_stage_file_add(ctx->stage, path, fd, flags | FS_STAGE_OPEN, &h->st);
-	return r < 0 ? stage_error(e, r, path) : 0;
+	r = fs_stage_file_add(ctx->stage, path, fd, flags | FS_STAGE_OPEN | FS_STAGE_WRITER,
+			      &h->st);
+	if (r < 0)
+		return stage_error(e, r, path);
+	h->writer = true;
+	return 0;
 }
 
 static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
@@ -186,10 +198,17 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	fi->keep_cache = 0;
 	fi->direct_io = 0; /* sizes in stat are exact, so page-cache reads are right */
 
-	/* a file staged at this path: every opener shares it, whatever it opens for */
-	r = fs_stage_file_add(ctx->stage, info->path, -1, FS_STAGE_OPEN | trunc, &h->st);
-	if (r != -ENOENT)
-		return r < 0 ? stage_error(e, r, info->path) : 0;
+	/* a file staged at this path: every opener shares it, one writer at a time */
+	{
+		unsigned w = opens_for_writing(fi->flags) ? FS_STAGE_WRITER : 0;
+
+		r = fs_stage_file_add(ctx->stage, info->path, -1, FS_STAGE_OPEN | trunc | w,
+				      &h->st);
+		if (r >= 0)
+			h->writer = w != 0;
+		if (r != -ENOENT)
+			return r < 0 ? stage_error(e, r, info->path) : 0;
+	}
 	if (fs_path_private(info->path))
 		return stage_error(e, -ENOENT, info->path);
 

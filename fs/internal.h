@@ -333,6 +333,9 @@ int fs_stage_list(struct fs_stage *t, const char *dir,
 #define FS_STAGE_TRUNC (1u << 1) /* truncate a file staged already */
 #define FS_STAGE_OPEN  (1u << 2) /* the reference in *ret is an open handle */
 #define FS_STAGE_COPY  (1u << 3) /* a new entry holds a published file's bytes (no O_TRUNC) */
+/* the open handle writes: -EBUSY while another handle writes the file (two writers would mix
+ * their bytes into one publish); give it back with fs_staged_end_write() */
+#define FS_STAGE_WRITER (1u << 4)
 
 /*
  * Stage a file at @path with the bytes of @fd (stolen; closed when an entry exists already,
@@ -350,6 +353,9 @@ int fs_stage_file_add(struct fs_stage *t, const char *path, int fd, unsigned fla
  * cannot change by truncation (the bytes of a published file change only by writing anew).
  */
 bool fs_staged_copy(struct fs_stage *t, struct fs_staged *st);
+
+/* A writing handle (FS_STAGE_WRITER) of @st is done writing: another may open it to write. */
+void fs_staged_end_write(struct fs_stage *t, struct fs_staged *st);
 
 /* Give back a reference taken without FS_STAGE_OPEN. */
 void fs_staged_unref(struct fs_stage *t, struct fs_staged *st);

@@ -52,6 +52,7 @@ struct fs_staged {
 	uint64_t serial;  /* fixed: the identity of the file's inode */
 	unsigned refs;    /* protected by lock: the table's (while in_table) + each holder */
 	unsigned opens;   /* protected by lock: open file handles */
+	unsigned writers; /* protected by lock: of those, the ones open for writing (0 or 1) */
 	uint64_t wgen;    /* protected by lock: bumped by every change of the bytes */
 	uint64_t pub_gen; /* protected by lock: wgen at the last successful publish */
 	bool settled;     /* protected by lock: a publish was tried, nothing written since */
@@ -384,6 +385,8 @@ int fs_stage_file_add(struct fs_stage *t, const char *path, int fd, unsigned fla
 			r = -EISDIR;
 		else if (flags & FS_STAGE_EXCL)
 			r = -EEXIST;
+		else if ((flags & FS_STAGE_WRITER) && x->writers > 0)
+			r = -EBUSY; /* before any truncation: the first writer's bytes stay whole */
 		else if ((flags & FS_STAGE_TRUNC) && ftruncate(x->fd, 0) < 0)
 			r = -errno;
 		else
@@ -406,6 +409,8 @@ int fs_stage_file_add(struct fs_stage *t, const char *path, int fd, unsigned fla
 		x->refs++;
 		if (flags & FS_STAGE_OPEN)
 			x->opens++;
+		if (flags & FS_STAGE_WRITER)
+			x->writers++;
 		*ret = x;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -539,6 +544,14 @@ void fs_staged_unref(struct fs_stage *t, struct fs_staged *st)
 {
 	pthread_mutex_lock(&t->lock);
 	unref_locked(st);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void fs_staged_end_write(struct fs_stage *t, struct fs_staged *st)
+{
+	pthread_mutex_lock(&t->lock);
+	if (st->writers > 0)
+		st->writers--;
 	pthread_mutex_unlock(&t->lock);
 }
 

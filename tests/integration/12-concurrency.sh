@@ -12,9 +12,8 @@
 # bytes acknowledged); every refusal is a conflict (cp: "File exists", the CLI:
 # ConflictException) and nothing else; no "database is locked" / SQLITE_BUSY / throttling
 # surfaces anywhere (outputs and the daemon log); fsck is clean at the end. Two cp's of one
-# new path at the same time are tried on their own too: at most one may succeed. (They can
-# both succeed today, with one's bytes or a mix published: fs/ shares a staged file between
-# the writers of a path. Reported; those cases show as TODO, not as failures.)
+# new path at the same time are tried on their own too: at most one may succeed, and what is
+# published is one of them whole (a second writer of a path being written gets EEXIST).
 #
 # Full run:
 #   CAFS=build/tools/cafs CAFS_CONC_PUBLISHES=200 tests/integration/12-concurrency.sh
@@ -220,12 +219,9 @@ other=$(cat "$WORK"/other.* 2>/dev/null)
 [ "$conflicts" -gt 0 ] && pass "the overlapping publishes did conflict ($conflicts times)" || flunk "the overlapping publishes did conflict"
 [ "$acks" -gt 0 ] && pass "publishes were acknowledged ($acks)" || flunk "publishes were acknowledged"
 
-# The bytes of each path, as acknowledged: one value per path, or a publish was lost. Known
-# bug, outside these tests (fs/file.c, fs/stage.c): a file being written into the mount is
-# shared by every handle that opens its path, so two cp's of one new path at the same time can
-# write into one staged file; both may then succeed, with the bytes of one of them or a mix of
-# both published. Those paths (two different contents acknowledged through the mount) are
-# reported as a TODO and left out of the checks below; any other is a failure.
+# The bytes of each path, as acknowledged: one value per path, or a publish was lost. Two
+# different contents acknowledged through the mount for one path would mean two writers shared
+# one staged file: a failure (reported below), those paths then left out of the other checks.
 sort -u "$WORK"/acks.* >"$WORK/acked.how"
 awk '{print $1, $2, $3, $4, $5, $6, $7}' "$WORK/acked.how" | sort -u >"$WORK/acked"
 multi() { awk '{k = $1 " " $2 " " $3 " " $4 " " $5 " " $6; n[k]++} END {for (k in n) if (n[k] > 1) print k}' | sort; }
@@ -267,9 +263,8 @@ nknown=$(wc -l <"$WORK/multi.mount")
 if [ "$nknown" -eq 0 ]; then
 	pass "no two cp's of one path into the mount both succeeded with different bytes"
 else
-	n=$((n + 1))
-	echo "not ok $n - two cp's of one path into the mount both succeeded with different bytes ($nknown paths, $torn_stored published as a mix of both) # TODO fs/ shares one staged file between concurrent writers of a path (reported)"
-	sed 's/^/#   /' "$WORK/multi.mount" | head -5
+	flunk "no two cp's of one path into the mount both succeeded with different bytes" "$nknown paths, $torn_stored published as a mix of both
+$(head -5 "$WORK/multi.mount")"
 fi
 
 # reads: whole candidate files only, and the bytes a path shows never change
@@ -325,8 +320,7 @@ done
 if [ "$both" -eq 0 ] && [ "$mixed" -eq 0 ]; then
 	pass "two cp's of one new path at once: never both, and one of them whole is published (12 tries)"
 else
-	n=$((n + 1))
-	echo "not ok $n - two cp's of one new path at once: never both, one of them whole published ($both of 12 both succeeded, $mixed published a mix) # TODO fs/ shares one staged file between concurrent writers of a path (reported)"
+	flunk "two cp's of one new path at once: never both, and one of them whole is published" "$both of 12 both succeeded, $mixed published a mix"
 fi
 
 busy=$(cat "$WORK"/other.* "$WORK"/readerr.* "$WORK/piperr" "$WORK/daemon.log" 2>/dev/null | grep -i -E "database is locked|SQLITE_BUSY|database is busy|ThrottlingException|Resource temporarily unavailable" | head -5)
