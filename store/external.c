@@ -1346,7 +1346,7 @@ int ext_ingest(struct store *s, const struct store_search_node *requester,
 				e);
 		if (r == 0 && c->format == CAFS_FORMAT_NPM)
 			r = ingest_tags(s, pkg, v->listing_id, v->version, e);
-		(void)snprintf(reason, sizeof(reason), "%s from %s%s", f->name, f->url,
+		(void)snprintf(reason, sizeof(reason), "%.255s from %.3800s%s", f->name, f->url,
 			       f->hash_hex[0] ? "" : " (the source publishes no digest)");
 		if (r == 0)
 			r = store_audit(s, "IngestPackageVersion", resource, "ok", reason, e);
