@@ -188,7 +188,10 @@ def big_payload():
     """FIXTURE_BIG_MB MiB of seeded pseudo-random (so incompressible yet reproducible) bytes."""
     mib = float(os.environ.get("FIXTURE_BIG_MB", "32"))
     size = int(mib * 1024 * 1024)
-    return random.Random(0xCAF5).randbytes(size)
+    # in 16 MiB pieces: randbytes() of 256 MiB or more overflows (getrandbits takes an int)
+    rng = random.Random(0xCAF5)
+    piece = 16 << 20
+    return b"".join(rng.randbytes(min(piece, size - off)) for off in range(0, size, piece))
 
 
 def upload_time(n):
