@@ -48,7 +48,7 @@ static void refresh_cb(void *ctx, const struct store_refresh_item *it, size_t i,
 int cmd_refresh(struct cli *c)
 {
 	_cleanup_(store_closep) struct store *s = NULL;
-	struct refresh_ctx r = {.items = json_array()};
+	struct refresh_ctx r = {0};
 	const char *fmt = cli_str(c, "--format");
 	enum cafs_format f = fmt ? cafs_format_parse(fmt) : CAFS_FORMAT_NONE;
 	struct cafs_error e;
@@ -58,6 +58,7 @@ int cmd_refresh(struct cli *c)
 		return cli_usage(c, "--format '%s' is not pypi, npm or maven", fmt);
 	if (cli_str(c, "--package") && !fmt)
 		return cli_usage(c, "--package needs --format");
+	r.items = json_array();
 	cli_progress_init(&r.bar, "refresh");
 	if (open_domain(c, &s, &e) < 0 ||
 	    store_refresh(s, cli_str(c, "--repository"), f, cli_str(c, "--namespace"),
