@@ -201,8 +201,12 @@ static int do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name, char *
 	 * last asset is gone from the store, but `mv` from another file system unlinks the
 	 * destination and then creates it in that very folder.
 	 */
-	if (strcmp(dir.path, "/") != 0 && store_view_resolve(s, dir.path, n, e) < 0)
-		(void)fs_stage_mkdir(ctx->stage, dir.path);
+	{
+		struct cafs_error gone;
+
+		if (strcmp(dir.path, "/") != 0 && store_view_resolve(s, dir.path, n, &gone) < 0)
+			(void)fs_stage_mkdir(ctx->stage, dir.path);
+	}
 	return 1;
 }
 

@@ -281,7 +281,7 @@ int store_package_origin_put(struct store *s, const char *repository, const stru
 	if (r == 0) {
 		r = store_pkg_find(s, repo, &sc, &id, NULL, NULL, e);
 		if (r == 0)
-			r = store_pkg_create(s, repo, &sc, &id, e);
+			r = store_pkg_create(s, repo, &sc, false, &id, e);
 		else if (r > 0)
 			r = 0;
 	}

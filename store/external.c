@@ -1081,33 +1081,6 @@ static struct store_metadata *metadata_of(struct store *s, enum cafs_format form
 	return m;
 }
 
-/* Ingest-style controls for a package first arriving from a source (spec §6.2). */
-static int ingest_package(struct store *s, int64_t repo, const struct store_pkg_coord *c,
-			  int64_t *ret_pkg, struct cafs_error *e)
-{
-	sqlite3_stmt *st;
-	int r = store_pkg_find(s, repo, c, ret_pkg, NULL, NULL, e);
-
-	if (r != 0)
-		return r < 0 ? r : 0;
-	st = store_stmt(s,
-			"INSERT INTO packages (repository_id, format, namespace, name, "
-			"display_name, origin_publish, origin_upstream, created_us) "
-			"VALUES (?, ?, ?, ?, ?, 'BLOCK', 'ALLOW', ?)",
-			e);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, repo);
-	sqlite3_bind_text(st, 2, cafs_format_name(c->format), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->namespace_, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->package, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->display, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, store_now_us());
-	r = store_step_done(s, st, "create package", e);
-	*ret_pkg = sqlite3_last_insert_rowid(s->db);
-	return r;
-}
-
 /* The rows of one ingested file in repository @repo: package, EXTERNAL version, asset. */
 static int ingest_rows(struct store *s, int64_t repo, const struct store_pkg_coord *c,
 		       const char *conn, const struct ext_version *v, const char *file,
@@ -1119,7 +1092,9 @@ static int ingest_rows(struct store *s, int64_t repo, const struct store_pkg_coo
 	sqlite3_stmt *st;
 	int found, r;
 
-	r = ingest_package(s, repo, c, &pkg, e);
+	r = store_pkg_find(s, repo, c, &pkg, NULL, NULL, e);
+	if (r == 0)
+		r = store_pkg_create(s, repo, c, true, &pkg, e);
 	if (r < 0)
 		return r;
 	*ret_pkg = pkg;

@@ -138,8 +138,10 @@ int store_pkg_coord(const struct store_coord *c, struct store_pkg_coord *ret, st
 int store_pkg_find(struct store *s, int64_t repo, const struct store_pkg_coord *c, int64_t *ret_id,
 		   char *ret_publish, char *ret_upstream, struct cafs_error *e);
 
-/* Create a package record with the publish-arrival origin defaults. */
-int store_pkg_create(struct store *s, int64_t repo, const struct store_pkg_coord *c,
+/* Create a package record with the origin defaults of its first arrival (spec §6.2): by
+ * publish publish=ALLOW upstream=BLOCK; @ingested (from a source, or a copy of an EXTERNAL
+ * version) publish=BLOCK upstream=ALLOW. */
+int store_pkg_create(struct store *s, int64_t repo, const struct store_pkg_coord *c, bool ingested,
 		     int64_t *ret_id, struct cafs_error *e);
 
 /* Find a version: 1 found, 0 absent. */

@@ -966,22 +966,15 @@ static int judge_copy(struct batch *b, const struct copy_source *src, const stru
 static int copy_dest_create(struct batch *b, struct copy_dest *dst, struct cafs_error *e)
 {
 	const char *origin = "INTERNAL";
-	sqlite3_stmt *st;
-	int r;
 
 	for (size_t i = 0; i < b->n; i++)
 		if (!b->items[i].omitted) {
 			origin = b->plans[i].origin_type;
 			break;
 		}
-	r = store_pkg_create(b->s, dst->repo, &b->pc, &dst->pkg, e);
-	if (r < 0 || strcmp(origin, "EXTERNAL") != 0)
-		return r; /* INTERNAL (and UNKNOWN): as a publish, publish=ALLOW upstream=BLOCK */
-	st = store_stmt(b->s,
-			"UPDATE packages SET origin_publish = 'BLOCK', origin_upstream = 'ALLOW' "
-			"WHERE id = ?",
-			e);
-	return exec_id(b->s, st, dst->pkg, "set origin configuration", e);
+	/* INTERNAL (and UNKNOWN): as a publish; EXTERNAL: as an ingest */
+	return store_pkg_create(b->s, dst->repo, &b->pc, strcmp(origin, "EXTERNAL") == 0, &dst->pkg,
+				e);
 }
 
 static int copy_dist_tags(struct batch *b, int64_t from_pkg, int64_t to_pkg, const char *version,

@@ -100,15 +100,16 @@ int store_pkg_find(struct store *s, int64_t repo, const struct store_pkg_coord *
 	return rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, "look up package", e);
 }
 
-/* First arrival by direct publish: publish ALLOW, upstream BLOCK (spec §6.2). */
-int store_pkg_create(struct store *s, int64_t repo, const struct store_pkg_coord *c,
+/* First arrival (spec §6.2): by publish publish=ALLOW upstream=BLOCK, by ingest the reverse. */
+int store_pkg_create(struct store *s, int64_t repo, const struct store_pkg_coord *c, bool ingested,
 		     int64_t *ret_id, struct cafs_error *e)
 {
 	sqlite3_stmt *st =
 		store_stmt(s,
 			   "INSERT INTO packages (repository_id, format, namespace, name, "
 			   "display_name, origin_publish, origin_upstream, created_us) "
-			   "VALUES (?, ?, ?, ?, ?, 'ALLOW', 'BLOCK', ?)",
+			   "VALUES (?1, ?2, ?3, ?4, ?5, iif(?7, 'BLOCK', 'ALLOW'), "
+			   "iif(?7, 'ALLOW', 'BLOCK'), ?6)",
 			   e);
 	int rc;
 
@@ -120,6 +121,7 @@ int store_pkg_create(struct store *s, int64_t repo, const struct store_pkg_coord
 	sqlite3_bind_text(st, 4, c->package, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, c->display, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, store_now_us());
+	sqlite3_bind_int(st, 7, ingested);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		return store_sql_error(s, rc, "create package", e);
@@ -497,7 +499,7 @@ static int publish_rows(struct store *s, const struct store_publish *req,
 	if (found < 0)
 		return found;
 	if (!found) {
-		r = store_pkg_create(s, repo, c, &pkg, e);
+		r = store_pkg_create(s, repo, c, false, &pkg, e);
 		if (r < 0)
 			return r;
 	}

@@ -44,6 +44,13 @@ struct cafs_error;
 int open_domain(struct cli *c, struct store **ret, struct cafs_error *e);
 
 /*
+ * The checks of open_domain() on a handle opened some other way (@r its open's result, *@ret
+ * the handle): the caller's right to the command and --domain-owner. On failure *@ret is
+ * closed and NULL.
+ */
+int open_domain_checked(struct cli *c, int r, struct store **ret, struct cafs_error *e);
+
+/*
  * Paging shared by the list commands: @items (stolen) are sorted by @key; --next-token is the
  * key of the first item of the next page. Returns {"items": [...], "nextToken"?} or NULL after
  * a usage error (*@ret_exit set).

@@ -16,33 +16,32 @@
 #include "store/store.h"
 #include "tools/cmd.h"
 
-int open_domain(struct cli *c, struct store **ret, struct cafs_error *e)
+int open_domain_checked(struct cli *c, int r, struct store **ret, struct cafs_error *e)
 {
 	const char *owner = cli_str(c, "--domain-owner");
 	struct store_domain d;
-	int r;
 
-	r = store_open(c->root, cli_str(c, "--domain"), ret, e);
 	/* the invoking user's right to this command (spec §8.4) */
 	if (r == 0)
 		r = cmd_check_caller(c, *ret, e);
+	if (r == 0 && owner) {
+		r = cafs_validate_account_id(owner, e);
+		if (r == 0)
+			r = store_domain_describe(*ret, &d, e);
+		if (r == 0 && strcmp(d.owner, owner) != 0)
+			r = cafs_error_set(e, CAFS_NOT_FOUND, 0, "no domain '%s' owned by '%s'",
+					   d.name, owner);
+	}
 	if (r < 0 && *ret) {
 		store_close(*ret);
 		*ret = NULL;
 	}
-	if (r < 0 || !owner)
-		return r;
-	r = cafs_validate_account_id(owner, e);
-	if (r == 0)
-		r = store_domain_describe(*ret, &d, e);
-	if (r == 0 && strcmp(d.owner, owner) != 0)
-		r = cafs_error_set(e, CAFS_NOT_FOUND, 0, "no domain '%s' owned by '%s'", d.name,
-				   owner);
-	if (r < 0) {
-		store_close(*ret);
-		*ret = NULL;
-	}
 	return r;
+}
+
+int open_domain(struct cli *c, struct store **ret, struct cafs_error *e)
+{
+	return open_domain_checked(c, store_open(c->root, cli_str(c, "--domain"), ret, e), ret, e);
 }
 
 static json_t *domain_summary_json(const struct store_domain *d)

@@ -81,30 +81,8 @@ static int grace_opt(struct cli *c, int64_t *ret)
 static int open_for_fsck(struct cli *c, const struct store_fsck_options *o, struct store **ret,
 			 struct cafs_error *e)
 {
-	const char *owner = cli_str(c, "--domain-owner");
-	struct store_domain d;
-	int r;
-
-	r = store_fsck_open(c->root, cli_str(c, "--domain"), o, ret, e);
-	if (r == 0)
-		r = cmd_check_caller(c, *ret, e);
-	if (r < 0 && *ret) {
-		store_close(*ret);
-		*ret = NULL;
-	}
-	if (r < 0 || !owner)
-		return r;
-	r = cafs_validate_account_id(owner, e);
-	if (r == 0)
-		r = store_domain_describe(*ret, &d, e);
-	if (r == 0 && strcmp(d.owner, owner) != 0)
-		r = cafs_error_set(e, CAFS_NOT_FOUND, 0, "no domain '%s' owned by '%s'", d.name,
-				   owner);
-	if (r < 0) {
-		store_close(*ret);
-		*ret = NULL;
-	}
-	return r;
+	return open_domain_checked(c, store_fsck_open(c->root, cli_str(c, "--domain"), o, ret, e),
+				   ret, e);
 }
 
 int cmd_fsck(struct cli *c)
