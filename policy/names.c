@@ -248,6 +248,9 @@ int cafs_validate_coord_part(const char *value, const char *what, struct cafs_er
 					      "control characters",
 					      what, value);
 	}
+	/* every part is a folder of the mount, where "." and ".." mean something else */
+	if (strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
+		return cafs_error_set(e, CAFS_VALIDATION, 0, "%s must not be '%s'", what, value);
 	return 0;
 }
 

@@ -78,7 +78,8 @@ const char *cafs_external_connection_name(size_t i);
 #define CAFS_MAX_ASSETS        150 /* assets per package version (spec §11) */
 
 /*
- * A package coordinate's parts: 1-255 characters, none of '#', '/' or whitespace (spec §3).
+ * A package coordinate's parts: 1-255 characters, none of '#', '/' or whitespace (spec §3), and
+ * not "." or ".." (each is a folder of the mount).
  * @what is "namespace", "package" or "version" for the message.
  */
 int cafs_validate_coord_part(const char *value, const char *what, struct cafs_error *e);

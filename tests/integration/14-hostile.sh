@@ -17,10 +17,13 @@ tmps() { find "$CAFS_STORE/hostile/tmp" -maxdepth 1 -type f | wc -l; }
 b0=$(blobs)
 
 long=$(printf 'x%.0s' $(seq 1 300))
-t_fail "a 300-character name: ENAMETOOLONG" "too long" touch "$M/rr/generic/$long"
-t_fail "a path through ..: no such file" "No such file" ls "$M/rr/pypi/../../etc"
-t_fail "a version folder name pip cannot have" "Invalid argument\|not permitted\|No such file" mkdir -p "$M/rr/pypi/Bad_Name/1.0"
-t_fail "an npm upper-case name" "Invalid argument\|not permitted\|No such file" mkdir -p "$M/rr/npm/UPPER/1.0.0"
+t_fail "a 300-character name: ENAMETOOLONG" "File name too long" touch "$M/rr/generic/$long"
+# the kernel resolves ".." itself; the command line hands names over as they are
+echo x >"$WORK/evil"
+t_fail "an asset name with ..: ValidationException" "ValidationException" C publish-package-version "${D[@]}" --repository rr --format generic --namespace ns --package evil --package-version 1 --asset-content "$WORK/evil" --asset-name ../evil --asset-sha256 "$(sha256sum <"$WORK/evil" | cut -d" " -f1)"
+t_fail "a version '..': ValidationException" "ValidationException" C publish-package-version "${D[@]}" --repository rr --format generic --namespace ns --package evil --package-version .. --asset-content "$WORK/evil" --asset-name evil --asset-sha256 "$(sha256sum <"$WORK/evil" | cut -d" " -f1)"
+t_fail "a version folder name pip cannot have" "Invalid argument" mkdir -p "$M/rr/pypi/Bad_Name/1.0"
+t_fail "an npm upper-case name" "Invalid argument" mkdir -p "$M/rr/npm/UPPER/1.0.0"
 echo "not a wheel" >"$WORK/fake-1.0-py3-none-any.whl"
 t_fail "a file that is not a wheel: refused at close" "Invalid argument" cp "$WORK/fake-1.0-py3-none-any.whl" "$M/rr/pypi/"
 python3 - "$WORK" <<'PY'
@@ -34,7 +37,7 @@ PY
 t_fail "a truncated wheel: refused at close" "Invalid argument" cp "$WORK/trunc-1.0-py3-none-any.whl" "$M/rr/pypi/"
 truncate -s 6G "$WORK/sparse.bin"
 mkdir -p "$M/rr/generic/ns/big/1" 2>/dev/null
-t_fail "a 6 GB (sparse) file: EFBIG" "too large\|File too large" cp --sparse=always "$WORK/sparse.bin" "$M/rr/generic/ns/big/1/"
+t_fail "a 6 GB (sparse) file: EFBIG" "File too large" cp --sparse=always "$WORK/sparse.bin" "$M/rr/generic/ns/big/1/"
 rm -f "$WORK/sparse.bin"
 printf 'x' >"$WORK/tiny"
 t_fail "a write past the quota with dd: EFBIG" "File too large" dd if="$WORK/tiny" of="$M/rr/generic/ns/big/1/past.bin" bs=1 seek=5000000001 conv=notrunc status=none

@@ -152,6 +152,22 @@ static void pypi_file_names(void **state)
 	assert_false(cafs_pypi_filename_matches("demo-1.0.tar.gz", "demo", "1.0.0"));
 }
 
+static void coord_parts(void **state)
+{
+	static const char *const good[] = {"1.0", "a", "...", ".x", "x..", "2.0-rc1+build"};
+	static const char *const bad[] = {"", ".", "..", "a/b", "a#b", "a b", "a\tb"};
+	char long_part[300];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		assert_int_equal(cafs_validate_coord_part(good[i], "version", NULL), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_true(cafs_validate_coord_part(bad[i], "version", NULL) < 0);
+	memset(long_part, 'v', sizeof(long_part) - 1);
+	long_part[sizeof(long_part) - 1] = '\0';
+	assert_true(cafs_validate_coord_part(long_part, "version", NULL) < 0);
+}
+
 static void error_table(void **state)
 {
 	struct cafs_error e;
@@ -177,7 +193,7 @@ int main(void)
 		cmocka_unit_test(domain_names),         cmocka_unit_test(repository_names),
 		cmocka_unit_test(descriptions),         cmocka_unit_test(account_ids_and_tags),
 		cmocka_unit_test(external_connections), cmocka_unit_test(error_table),
-		cmocka_unit_test(pypi_file_names),
+		cmocka_unit_test(pypi_file_names),      cmocka_unit_test(coord_parts),
 	};
 
 	return cmocka_run_group_tests_name("policy_names", tests, NULL, NULL);
