@@ -23,8 +23,10 @@ cleanup_users
 groupadd "$G" && useradd -M -N -g nogroup -s /bin/sh "$U1" && useradd -M -N -g nogroup -G "$G" -s /bin/sh "$U2" ||
 	{ echo "Bail out! cannot create test users"; cleanup_users; exit 1; }
 trap 'cleanup_users; cleanup' EXIT
-# the users must reach the mount point and the binary
+# the users must reach the mount point and the binary (the build may be in a private folder)
 chmod 755 "$WORK"
+install -m 755 "$CAFS" "$WORK/cafs"
+UCAFS=$WORK/cafs
 as() { local u=$1; shift; runuser -u "$u" -- "$@"; }
 
 python3 - "$WORK" <<'PY'
@@ -88,16 +90,16 @@ t_fail "a document with a bad principal is refused" "ValidationException" C put-
 # --- the command line, for the invoking user ------------------------------------------------------------
 # the users need the store's files to run cafs at all; the policy decides the rest
 chmod -R a+rwX "$CAFS_STORE"
-t_fail "$U1: list-packages of other is AccessDenied" "AccessDeniedException" as "$U1" "$CAFS" list-packages "${D[@]}" --repository other
-t_fail "$U1: cafs' own administration is the owner's" "AccessDeniedException" as "$U1" "$CAFS" audit "${D[@]}"
+t_fail "$U1: list-packages of other is AccessDenied" "AccessDeniedException" as "$U1" "$UCAFS" list-packages "${D[@]}" --repository other
+t_fail "$U1: cafs' own administration is the owner's" "AccessDeniedException" as "$U1" "$UCAFS" audit "${D[@]}"
 t "domain policy: $U1 may ListPackages everywhere" C put-domain-permissions-policy "${D[@]}" --policy-document "$(jq -cn --arg u "user:$U1" '{Statement: [{Effect: "Allow", Principal: {Unix: $u}, Action: ["codeartifact:ListPackages", "codeartifact:Get*PermissionsPolicy"]}]}')"
-t "$U1: list-packages of other now" as "$U1" "$CAFS" list-packages "${D[@]}" --repository other
+t "$U1: list-packages of other now" as "$U1" "$UCAFS" list-packages "${D[@]}" --repository other
 # anti-lockout: a policy never grants the right to change itself
 t "team's policy grants $U1 PutRepositoryPermissionsPolicy" C put-repository-permissions-policy "${D[@]}" --repository team --policy-document "$(echo "$POLICY2" | jq -c --arg u "user:$U1" '.Statement += [{Effect: "Allow", Principal: {Unix: $u}, Action: "codeartifact:PutRepositoryPermissionsPolicy"}]')"
-t_fail "... which does not count for changing it" "AccessDeniedException" as "$U1" "$CAFS" put-repository-permissions-policy "${D[@]}" --repository team --policy-document "$POLICY"
+t_fail "... which does not count for changing it" "AccessDeniedException" as "$U1" "$UCAFS" put-repository-permissions-policy "${D[@]}" --repository team --policy-document "$POLICY"
 t "the domain's policy can grant it" C put-domain-permissions-policy "${D[@]}" --policy-document "$(jq -cn --arg u "user:$U1" '{Statement: [{Effect: "Allow", Principal: {Unix: $u}, Action: ["codeartifact:ListPackages", "codeartifact:PutRepositoryPermissionsPolicy"]}]}')"
-t "$U1 changes team's policy" as "$U1" "$CAFS" put-repository-permissions-policy "${D[@]}" --repository team --policy-document "$POLICY"
-t_fail "$U1 cannot change the domain's policy" "AccessDeniedException" as "$U1" "$CAFS" delete-domain-permissions-policy "${D[@]}"
+t "$U1 changes team's policy" as "$U1" "$UCAFS" put-repository-permissions-policy "${D[@]}" --repository team --policy-document "$POLICY"
+t_fail "$U1 cannot change the domain's policy" "AccessDeniedException" as "$U1" "$UCAFS" delete-domain-permissions-policy "${D[@]}"
 t "the owner deletes it" C delete-domain-permissions-policy "${D[@]}"
 t_fail "get of a deleted policy: ResourceNotFound" "ResourceNotFoundException" C get-domain-permissions-policy "${D[@]}"
 unmount_domain
