@@ -181,6 +181,18 @@ static int stage_new(fuse_req_t req, const char *path, const struct store_node *
 	return 0;
 }
 
+/*
+ * Direct I/O for a handle open only to write (cp, tar, rsync, pip and Maven downloads): each
+ * write goes from the writer's buffer to the staging file without first filling pages of the
+ * mount's own cache that nobody reads (the publish reads the staging file, later readers the
+ * blob). A write-only fd cannot be mapped shared, so nothing that direct I/O rules out is lost;
+ * a read-write handle keeps the page cache (and mmap).
+ */
+static bool write_only_direct(int flags)
+{
+	return (flags & O_ACCMODE) == O_WRONLY;
+}
+
 static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		   struct fs_inode_info *info, struct fs_handle *h, struct cafs_error *e)
 {
@@ -268,6 +280,8 @@ void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fs_reply_error(req, "open", info.path, &e);
 		return;
 	}
+	if (h->st)
+		fi->direct_io = write_only_direct(fi->flags);
 	fi->fh = (uintptr_t)h;
 	if (fuse_reply_open(req, fi) != 0)
 		handle_free(ctx, h, NULL); /* no release will come */
@@ -349,7 +363,7 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
 	}
 	fi->fh = (uintptr_t)h;
 	fi->keep_cache = 0;
-	fi->direct_io = 0;
+	fi->direct_io = write_only_direct(fi->flags);
 	if (fuse_reply_create(req, &ep, fi) != 0) {
 		/* interrupted: no release will come, and the kernel did not take the entry */
 		handle_free(ctx, h, NULL);
@@ -386,11 +400,22 @@ void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	const struct fs_handle *h = (const struct fs_handle *)(uintptr_t)fi->fh;
+	struct fs_stage *stage = fs_ctx_of(req)->stage;
 	_cleanup_free_ char *copy = NULL;
 	struct cafs_error e;
-	int fd = h->st ? fs_staged_read_fd(fs_ctx_of(req)->stage, h->st) : h->fd;
 
-	if (fd >= 0) {
+	if (h->st) {
+		struct fs_staged *st = h->st; /* h may go with the reply; st stays till io_end */
+		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+
+		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		bv.buf[0].fd = fs_staged_read_begin(stage, st);
+		bv.buf[0].pos = off;
+		(void)fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+		fs_staged_io_end(stage, st);
+		return;
+	}
+	if (h->fd >= 0) {
 		/*
 		 * Straight from the blob or the staging file: libfuse splices the fd into
 		 * /dev/fuse where it can and reads into a buffer where it cannot; a failed read is
@@ -399,7 +424,7 @@ void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
 		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
 
 		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-		bv.buf[0].fd = fd;
+		bv.buf[0].fd = h->fd;
 		bv.buf[0].pos = off;
 		(void)fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 		return;
@@ -452,9 +477,14 @@ void fs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, o
 		return;
 	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = fs_staged_write_fd(ctx->stage, st);
+	out.buf[0].fd = fs_staged_write_begin(ctx->stage, st);
 	out.buf[0].pos = off;
-	n = out.buf[0].fd < 0 ? out.buf[0].fd : fuse_buf_copy(&out, bufv, 0);
+	if (out.buf[0].fd < 0) {
+		n = out.buf[0].fd;
+	} else {
+		n = fuse_buf_copy(&out, bufv, 0);
+		fs_staged_io_end(ctx->stage, st);
+	}
 	if (n < 0) {
 		(void)cafs_error_set(&e, CAFS_IO, (int)-n, "write to a staging file: %s",
 				     strerror((int)-n));
@@ -473,10 +503,10 @@ struct publish_arg {
 	char *path;      /* owned: the path published */
 };
 
-static int publish_one(void *arg, const char *path, int fd)
+static int publish_one(void *arg, const char *path, int fd, bool adopt)
 {
 	struct publish_arg *p = arg;
-	struct store_write_file f = {.path = path, .fd = fd};
+	struct store_write_file f = {.path = path, .fd = fd, .adopt = adopt};
 	int r;
 
 	r = fs_req_store(p->req, &p->s, p->e);
@@ -591,10 +621,12 @@ static int truncate_to(struct fs_ctx *ctx, fuse_ino_t ino, struct fuse_file_info
 	}
 	if (fs_staged_copy(ctx->stage, st))
 		r = published_error(e, info.path);
-	else if ((r = fs_staged_write_fd(ctx->stage, st)) < 0)
+	else if ((r = fs_staged_write_begin(ctx->stage, st)) < 0)
 		r = io_error(e, -r, "copy the bytes of", info.path);
-	else
+	else {
 		r = ftruncate(r, size) < 0 ? io_error(e, errno, "truncate", info.path) : 0;
+		fs_staged_io_end(ctx->stage, st);
+	}
 	if (r == 0)
 		fs_staged_changed(ctx->stage, st);
 	if (taken)
@@ -682,17 +714,26 @@ static ssize_t copy_into(struct fs_ctx *ctx, const struct fs_handle *in, off_t o
 				return r < 0 ? r : sb.st_size;
 		}
 	}
-	out = fs_staged_write_fd(ctx->stage, st);
+	out = fs_staged_write_begin(ctx->stage, st);
 	if (out < 0)
 		return out;
-	if (in->st || in->fd >= 0)
-		return fs_copy_range(in->st ? fs_staged_read_fd(ctx->stage, in->st) : in->fd,
-				     off_in, out, off_out, len);
-	if (off_in < 0 || (size_t)off_in >= in->len)
-		return 0;
-	n = (ssize_t)(in->len - (size_t)off_in < len ? in->len - (size_t)off_in : len);
-	r = fs_pwrite_all(out, in->data + off_in, (size_t)n, off_out);
-	return r < 0 ? r : n;
+	if (in->st) {
+		/* shared twice when in->st == st: the default rwlock lets readers in again */
+		n = fs_copy_range(fs_staged_read_begin(ctx->stage, in->st), off_in, out, off_out,
+				  len);
+		fs_staged_io_end(ctx->stage, in->st);
+	} else if (in->fd >= 0) {
+		n = fs_copy_range(in->fd, off_in, out, off_out, len);
+	} else if (off_in < 0 || (size_t)off_in >= in->len) {
+		n = 0;
+	} else {
+		n = (ssize_t)(in->len - (size_t)off_in < len ? in->len - (size_t)off_in : len);
+		r = fs_pwrite_all(out, in->data + off_in, (size_t)n, off_out);
+		if (r < 0)
+			n = r;
+	}
+	fs_staged_io_end(ctx->stage, st);
+	return n;
 }
 
 void fs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,

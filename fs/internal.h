@@ -361,16 +361,35 @@ void fs_staged_end_write(struct fs_stage *t, struct fs_staged *st);
 void fs_staged_unref(struct fs_stage *t, struct fs_staged *st);
 
 /*
- * The fd holding the file's bytes now, to read (borrowed; valid while the caller holds the
- * file; positional I/O only): its temp file, or the blob it was copied from by reference.
+ * The fd holding the file's bytes now, to read (borrowed; positional I/O only): its temp file,
+ * or the blob it was copied from by reference. Holds a reference and the file's io lock shared
+ * until fs_staged_io_end(), which keeps the fd open and a publish from taking the file meanwhile.
  */
-int fs_staged_read_fd(struct fs_stage *t, struct fs_staged *st);
+int fs_staged_read_begin(struct fs_stage *t, struct fs_staged *st);
 
 /*
- * The file's temp file, to change its bytes (borrowed, as above): a file held by reference
- * first gets the blob's bytes copied in. -errno when that copy fails.
+ * The file's temp file, to change its bytes (borrowed, as above, with fs_staged_io_end() due):
+ * a file held by reference first gets the blob's bytes copied in. -errno when that copy fails
+ * (and nothing is due).
  */
-int fs_staged_write_fd(struct fs_stage *t, struct fs_staged *st);
+int fs_staged_write_begin(struct fs_stage *t, struct fs_staged *st);
+void fs_staged_io_end(struct fs_stage *t, struct fs_staged *st);
+
+/* st_blksize of files in the mount */
+#define FS_IO_BLKSIZE (1024 * 1024)
+
+/* Temp files at least this big are given to the store to become the blob (store_blob_adopt_fd()).
+ */
+#define FS_ADOPT_MIN (256 * 1024)
+
+/*
+ * A publish of @st's bytes: the fd to hand to the store, at offset 0, with the io lock held
+ * exclusively until fs_staged_give_end(). *@ret_adopt says the store may take the file as the
+ * blob (a temp file of at least FS_ADOPT_MIN bytes); fs_staged_give_end() then puts a fresh
+ * temp file in its place and keeps the given one as the file's read-only reference.
+ */
+int fs_staged_give_begin(struct fs_stage *t, struct fs_staged *st, bool *ret_adopt);
+void fs_staged_give_end(struct fs_stage *t, struct fs_staged *st);
 
 /*
  * cp inside the mount: @st, still empty, takes the bytes of the blob open at @blob_fd by
@@ -405,12 +424,13 @@ int fs_staged_close(struct fs_stage *t, struct fs_staged *st, char **ret_dropped
 
 /*
  * Flush: when @st is not private and changed since its last successful publish, call
- * @publish(@arg, path, fd) with its current path and its fd at offset 0; serialized per file.
+ * @publish(@arg, path, fd, adopt) with its current path and the fd of fs_staged_give_begin();
+ * serialized per file.
  * Returns 1 (published), 0 (nothing to do) or @publish's negative errno (a refusal, which
  * leaves the file due, so that the next flush reports it again).
  */
 int fs_staged_flush(struct fs_stage *t, struct fs_staged *st,
-		    int (*publish)(void *arg, const char *path, int fd), void *arg);
+		    int (*publish)(void *arg, const char *path, int fd, bool adopt), void *arg);
 
 /* Unstage the file at @path (open handles keep their bytes): 0, -ENOENT, -EISDIR. */
 int fs_stage_unlink(struct fs_stage *t, const char *path);

@@ -307,9 +307,9 @@ static int publish_file(struct fs_ctx *ctx, struct store *s, const char *from, c
 	r = fs_stage_file_add(ctx->stage, from, -1, 0, &st);
 	if (r < 0)
 		return stage_errno(e, r, from);
-	f.fd = fs_staged_read_fd(ctx->stage, st);
-	(void)lseek(f.fd, 0, SEEK_SET); /* only the store uses the offset */
+	f.fd = fs_staged_give_begin(ctx->stage, st, &f.adopt);
 	r = store_view_write(s, &f, 1, false, e);
+	fs_staged_give_end(ctx->stage, st);
 	if (r >= 0)
 		(void)fs_stage_unlink(ctx->stage, from);
 	fs_staged_unref(ctx->stage, st);
@@ -348,10 +348,18 @@ static int publish_folder(struct fs_ctx *ctx, struct store *s, const char *from,
 			r = fs_oom(e);
 			goto out;
 		}
-		files[i].fd = fs_staged_read_fd(ctx->stage, items[i].st);
-		(void)lseek(files[i].fd, 0, SEEK_SET);
+	}
+	/*
+	 * Read, not given: holding several files exclusively could wait in a cycle with a copy
+	 * between two of them, so these are copied into the blob store.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		files[i].fd = fs_staged_read_begin(ctx->stage, items[i].st);
+		(void)lseek(files[i].fd, 0, SEEK_SET); /* only the store uses the offset */
 	}
 	r = store_view_write(s, files, n, true, e);
+	for (size_t i = 0; i < n; i++)
+		fs_staged_io_end(ctx->stage, items[i].st);
 	if (r >= 0)
 		fs_settle_pending(ctx, s, files[0].path);
 out:

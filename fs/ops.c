@@ -117,7 +117,11 @@ void fs_fill_stat(const struct fs_ctx *ctx, fuse_ino_t ino, const struct fs_attr
 	}
 	st->st_uid = ctx->uid;
 	st->st_gid = ctx->gid;
-	st->st_blksize = 4096;
+	/*
+	 * The preferred I/O size: one FUSE request's worth (libfuse's 1 MiB max_write), so that
+	 * cp, stdio and Python read and write a file in a few requests instead of one per 128 KiB.
+	 */
+	st->st_blksize = is_file(a->kind) ? FS_IO_BLKSIZE : 4096;
 	/* folders above version level and most synthesized files carry no time of their own */
 	mtime_us = a->mtime_us > 0 ? a->mtime_us : ctx->mount_us;
 	st->st_mtim.tv_sec = (time_t)(mtime_us / 1000000);

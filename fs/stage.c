@@ -24,6 +24,16 @@
  * blob without reading it (store_blob_ingest_fd() recognizes its own blobs). The first change
  * of its bytes copies them into the temp file and writes there.
  *
+ * A publish gives the store the temp file itself (fs_staged_give_begin()): the store hashes it
+ * in place and, when its bytes are new, links that very inode as the blob instead of copying it
+ * (store_blob_adopt_fd()), which halves the bytes a large cp into the mount writes. The file
+ * may be a blob from then on, so it is never written again: it becomes the file's reference
+ * (as if copied by reference from that blob) and a fresh temp file takes its place, into which
+ * the next change copies. Every use of a file's fds holds its io lock, shared (reads, writes,
+ * truncates, copies); a give holds it exclusively from before the store reads the first byte
+ * until the swap, so no write can land between the hash and the link, and no fd is closed
+ * under a reader.
+ *
  * One mutex protects the table and every entry's mutable fields; each file also has a publish
  * mutex held across its store call, so two flushes of one file publish one after the other.
  * Expected size: the files being written right now plus the private trees being assembled.
@@ -58,7 +68,10 @@ struct fs_staged {
 	bool settled;     /* protected by lock: a publish was tried, nothing written since */
 	bool copy;        /* protected by lock: began as a published file's bytes, not truncated */
 	int64_t mtime_us; /* protected by lock */
+	bool giving;      /* protected by lock: a give is in progress (fd is the store's) */
+	int spare_fd;     /* protected by io (exclusive): the temp file that replaces a given fd */
 	pthread_mutex_t pub_lock; /* serializes the publishes of this file */
+	pthread_rwlock_t io;      /* shared: fds in use; exclusive: a give (see above) */
 	struct fs_staged *next;   /* protected by lock: hash chain */
 };
 
@@ -190,6 +203,7 @@ static void entry_free(struct fs_staged *x)
 	if (x->ref_fd >= 0)
 		(void)close(x->ref_fd);
 	(void)pthread_mutex_destroy(&x->pub_lock);
+	(void)pthread_rwlock_destroy(&x->io);
 	free(x->path);
 	free(x);
 }
@@ -225,9 +239,18 @@ static struct fs_staged *add_locked(struct fs_stage *t, const char *path, int fd
 			(void)close(fd);
 		return NULL;
 	}
+	if (pthread_rwlock_init(&x->io, NULL) != 0) {
+		(void)pthread_mutex_destroy(&x->pub_lock);
+		free(x->path);
+		free(x);
+		if (fd >= 0)
+			(void)close(fd);
+		return NULL;
+	}
 	x->dir = dir;
 	x->fd = fd;
 	x->ref_fd = -1;
+	x->spare_fd = -1;
 	x->private_ = fs_path_private(path);
 	x->in_table = true;
 	x->refs = 1;
@@ -387,6 +410,8 @@ int fs_stage_file_add(struct fs_stage *t, const char *path, int fd, unsigned fla
 			r = -EEXIST;
 		else if ((flags & FS_STAGE_WRITER) && x->writers > 0)
 			r = -EBUSY; /* before any truncation: the first writer's bytes stay whole */
+		else if ((flags & FS_STAGE_TRUNC) && x->giving)
+			r = -EBUSY; /* its temp file is being published, maybe as a blob */
 		else if ((flags & FS_STAGE_TRUNC) && ftruncate(x->fd, 0) < 0)
 			r = -errno;
 		else
@@ -460,29 +485,88 @@ ssize_t fs_copy_range(int in, off_t off_in, int out, off_t off_out, size_t len)
 	return r < 0 ? r : n;
 }
 
-int fs_staged_read_fd(struct fs_stage *t, struct fs_staged *st)
+int fs_staged_read_begin(struct fs_stage *t, struct fs_staged *st)
 {
 	int fd;
 
+	(void)pthread_rwlock_rdlock(&st->io);
 	pthread_mutex_lock(&t->lock);
+	st->refs++; /* a reply may let the handle go before fs_staged_io_end() */
 	fd = st->by_ref ? st->ref_fd : st->fd;
 	pthread_mutex_unlock(&t->lock);
 	return fd;
 }
 
-int fs_staged_write_fd(struct fs_stage *t, struct fs_staged *st)
+int fs_staged_write_begin(struct fs_stage *t, struct fs_staged *st)
 {
 	off_t off = 0;
 	ssize_t n = 0;
 
+	(void)pthread_rwlock_rdlock(&st->io);
 	pthread_mutex_lock(&t->lock);
+	st->refs++;
 	/* rare (a whole-file copy changed afterwards), so the copy is made under the lock */
 	while (st->by_ref && (n = fs_copy_range(st->ref_fd, off, st->fd, off, 1u << 30)) > 0)
 		off += n;
 	if (n == 0)
 		st->by_ref = false;
 	pthread_mutex_unlock(&t->lock);
-	return n < 0 ? (int)n : st->fd;
+	if (n < 0) {
+		fs_staged_io_end(t, st);
+		return (int)n;
+	}
+	return st->fd;
+}
+
+void fs_staged_io_end(struct fs_stage *t, struct fs_staged *st)
+{
+	(void)pthread_rwlock_unlock(&st->io);
+	fs_staged_unref(t, st);
+}
+
+int fs_staged_give_begin(struct fs_stage *t, struct fs_staged *st, bool *ret_adopt)
+{
+	struct stat sb;
+	bool big;
+	int fd;
+
+	*ret_adopt = false;
+	(void)pthread_rwlock_wrlock(&st->io);
+	pthread_mutex_lock(&t->lock);
+	st->giving = true;
+	fd = st->by_ref ? st->ref_fd : st->fd;
+	big = !st->by_ref && fstat(fd, &sb) == 0 && sb.st_size >= FS_ADOPT_MIN;
+	pthread_mutex_unlock(&t->lock);
+	if (big) {
+		/* outside the table's lock, which the fallback of fs_stage_tmpfile() takes */
+		int spare = fs_stage_tmpfile(t);
+
+		if (spare >= 0) {
+			pthread_mutex_lock(&t->lock);
+			st->spare_fd = spare;
+			pthread_mutex_unlock(&t->lock);
+			*ret_adopt = true;
+		}
+	}
+	(void)lseek(fd, 0, SEEK_SET); /* only the store uses the offset */
+	return fd;
+}
+
+void fs_staged_give_end(struct fs_stage *t, struct fs_staged *st)
+{
+	pthread_mutex_lock(&t->lock);
+	if (st->spare_fd >= 0) {
+		/* the given file may be a blob now: it is only read from here on */
+		if (st->ref_fd >= 0)
+			(void)close(st->ref_fd);
+		st->ref_fd = st->fd;
+		st->fd = st->spare_fd;
+		st->spare_fd = -1;
+		st->by_ref = true;
+	}
+	st->giving = false;
+	pthread_mutex_unlock(&t->lock);
+	(void)pthread_rwlock_unlock(&st->io);
 }
 
 int fs_staged_reference(struct fs_stage *t, struct fs_staged *st, int blob_fd)
@@ -573,11 +657,11 @@ int fs_staged_close(struct fs_stage *t, struct fs_staged *st, char **ret_dropped
 }
 
 int fs_staged_flush(struct fs_stage *t, struct fs_staged *st,
-		    int (*publish)(void *arg, const char *path, int fd), void *arg)
+		    int (*publish)(void *arg, const char *path, int fd, bool adopt), void *arg)
 {
 	_cleanup_free_ char *path = NULL;
 	uint64_t gen;
-	bool due;
+	bool due, adopt;
 	int fd, r;
 
 	pthread_mutex_lock(&st->pub_lock);
@@ -595,9 +679,9 @@ int fs_staged_flush(struct fs_stage *t, struct fs_staged *st,
 		pthread_mutex_unlock(&st->pub_lock);
 		return -ENOMEM;
 	}
-	fd = fs_staged_read_fd(t, st);
-	(void)lseek(fd, 0, SEEK_SET); /* only the store uses the offset */
-	r = publish(arg, path, fd);
+	fd = fs_staged_give_begin(t, st, &adopt);
+	r = publish(arg, path, fd, adopt);
+	fs_staged_give_end(t, st);
 	pthread_mutex_lock(&t->lock);
 	if (r >= 0)
 		st->pub_gen = gen; /* a refusal stays due: the next flush reports it again */

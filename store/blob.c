@@ -54,8 +54,10 @@
 /* One ingest in progress. */
 struct ingest {
 	struct store *s;
-	int fd;        /* the temp file, -1 before it is open */
-	char name[64]; /* its name in tmp/, "" for an O_TMPFILE */
+	int fd;           /* the temp file, -1 before it is open */
+	char name[64];    /* its name in tmp/, "" for an O_TMPFILE */
+	bool adopt;       /* fd is the caller's file, hashed in place and linked as it is */
+	bool link_failed; /* adopt: the caller's file could not be linked (no O_TMPFILE) */
 	XXH3_state_t *xxh;
 	EVP_MD_CTX *sha256;
 	uint64_t size;         /* bytes written so far */
@@ -436,7 +438,7 @@ static int ingest_write(struct ingest *in, const void *buf, size_t len, struct c
 	if (XXH3_128bits_update(in->xxh, buf, len) != XXH_OK ||
 	    EVP_DigestUpdate(in->sha256, buf, len) != 1)
 		return cafs_error_set(e, CAFS_INTERNAL, 0, "hash asset: hash library failed");
-	r = write_all(in->fd, buf, len);
+	r = in->adopt ? 0 : write_all(in->fd, buf, len);
 	if (r < 0)
 		return sys_error(e, -r, "write temp file in", in->s,
 				 in->name[0] ? STORE_TMP_DIR : STORE_BLOBS_DIR);
@@ -454,6 +456,13 @@ static int ingest_write(struct ingest *in, const void *buf, size_t len, struct c
 	return 0;
 }
 
+/* The caller's file cannot be linked (a named temp file, another file system): copy it. */
+static int adopt_failed(struct ingest *in, int err)
+{
+	in->link_failed = true;
+	return -err;
+}
+
 /* Link the temp file to @leaf in the fan-out folder @dfd, never replacing a file. */
 static int ingest_link(struct ingest *in, int dfd, const char *leaf)
 {
@@ -465,10 +474,12 @@ static int ingest_link(struct ingest *in, int dfd, const char *leaf)
 	if (linkat(AT_FDCWD, proc, dfd, leaf, AT_SYMLINK_FOLLOW) == 0)
 		return 0;
 	if (errno != ENOENT)
-		return -errno;
+		return in->adopt && errno != EEXIST ? adopt_failed(in, errno) : -errno;
 	/* no /proc mounted: AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, so it may fail too */
 	if (linkat(in->fd, "", dfd, leaf, AT_EMPTY_PATH) == 0)
 		return 0;
+	if (in->adopt)
+		return errno == EEXIST ? -EEXIST : adopt_failed(in, errno); /* not an O_TMPFILE */
 	in->s->no_tmpfile = true; /* later ingests use named temp files instead */
 	return -errno;
 }
@@ -570,6 +581,8 @@ static int ingest_repair(struct ingest *in, const struct store_blob *row, struct
 	int r;
 
 	store_blob_relpath(row, rel, sizeof(rel));
+	if (in->adopt && fchmod(in->fd, 0444) < 0)
+		return sys_error(e, errno, "make read-only the file for", s, rel);
 	if (fsync(in->fd) < 0)
 		return sys_error(e, errno, "fsync temp file for", s, rel);
 	dfd = fanout_open(s, row->xxh128, e);
@@ -631,6 +644,8 @@ static int ingest_finish(struct ingest *in, const char *expect_sha256, struct st
 	}
 
 	(void)snprintf(rel, sizeof(rel), STORE_BLOBS_DIR "/%.2s/%.30s", in->xxh128, in->xxh128 + 2);
+	if (in->adopt && fchmod(in->fd, 0444) < 0)
+		return sys_error(e, errno, "make read-only the file for", s, rel);
 	if (fsync(in->fd) < 0)
 		return sys_error(e, errno, "fsync temp file for", s, rel);
 	dfd = fanout_open(s, in->xxh128, e);
@@ -731,17 +746,18 @@ static int own_blob(struct store *s, int fd, const struct stat *fst, struct stor
 	return 1;
 }
 
-int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, struct store_blob *ret,
-			 struct cafs_error *e)
+/*
+ * store_blob_ingest_fd(), and with @adopt store_blob_adopt_fd(). Returns -ENOTSUP (nothing
+ * set in @e) when @adopt and the file could not be linked: the caller copies it instead.
+ */
+static int ingest_fd(struct store *s, int fd, const char *expect_sha256, bool adopt,
+		     struct store_blob *ret, struct cafs_error *e)
 {
 	_cleanup_free_ unsigned char *buf = NULL;
-	struct cafs_error tmp;
 	struct ingest in;
 	struct stat st;
 	int r;
 
-	if (!e)
-		e = &tmp;
 	r = check_expect(expect_sha256, e);
 	if (r < 0)
 		return r;
@@ -758,12 +774,27 @@ int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, str
 			return r;
 		if (r > 0 && (!expect_sha256 || strcasecmp(expect_sha256, ret->sha256) == 0))
 			return 1;
+	} else if (adopt) {
+		return -ENOTSUP;
 	}
+	if (adopt && (!S_ISREG(st.st_mode) || st.st_nlink != 0))
+		return -ENOTSUP; /* only a file nobody else can name becomes a blob */
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	buf = malloc(CHUNK);
 	if (!buf)
 		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
-	r = ingest_init(&in, s, e);
+	if (adopt) {
+		in = (struct ingest){.s = s, .adopt = true};
+		in.xxh = XXH3_createState();
+		in.sha256 = digest_new(EVP_sha256());
+		in.fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (!in.xxh || !in.sha256 || XXH3_128bits_reset(in.xxh) != XXH_OK)
+			r = cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "start hashes: out of memory");
+		else if (in.fd < 0)
+			r = cafs_error_set(e, CAFS_IO, errno, "dup: %s", strerror(errno));
+	} else {
+		r = ingest_init(&in, s, e);
+	}
 	while (r == 0) {
 		ssize_t n = read_some(fd, buf, CHUNK);
 
@@ -777,8 +808,34 @@ int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, str
 	}
 	if (r == 0)
 		r = ingest_finish(&in, expect_sha256, ret, e);
+	if (r < 0 && in.link_failed)
+		r = -ENOTSUP;
 	ingest_done(&in);
 	return r;
+}
+
+int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, struct store_blob *ret,
+			 struct cafs_error *e)
+{
+	struct cafs_error tmp;
+
+	return ingest_fd(s, fd, expect_sha256, false, ret, e ? e : &tmp);
+}
+
+int store_blob_adopt_fd(struct store *s, int fd, const char *expect_sha256, struct store_blob *ret,
+			struct cafs_error *e)
+{
+	struct cafs_error tmp;
+	int r;
+
+	if (!e)
+		e = &tmp;
+	r = ingest_fd(s, fd, expect_sha256, true, ret, e);
+	if (r != -ENOTSUP)
+		return r;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return cafs_error_set(e, CAFS_IO, errno, "seek: %s", strerror(errno));
+	return ingest_fd(s, fd, expect_sha256, false, ret, e);
 }
 
 int store_blob_ingest_mem(struct store *s, const void *buf, size_t len, const char *expect_sha256,

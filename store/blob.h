@@ -51,6 +51,17 @@ struct store_blob_hashes {
 int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, struct store_blob *ret,
 			 struct cafs_error *e);
 
+/*
+ * The same, for @fd a file the caller gives up: an O_TMPFILE on the domain's file system that
+ * nothing writes from this call on (the mount's staging file of a finished write). Its bytes
+ * are hashed in place and, when they are new, the file itself becomes the blob (mode 0444,
+ * fsync'ed, linked at its address) instead of being copied; a file that cannot be linked is
+ * copied as store_blob_ingest_fd() does. Whatever this returns, the caller must treat @fd as
+ * read-only from now on: its inode may be a blob.
+ */
+int store_blob_adopt_fd(struct store *s, int fd, const char *expect_sha256, struct store_blob *ret,
+			struct cafs_error *e);
+
 /* The same for a buffer in memory. */
 int store_blob_ingest_mem(struct store *s, const void *buf, size_t len, const char *expect_sha256,
 			  struct store_blob *ret, struct cafs_error *e);

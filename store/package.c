@@ -752,7 +752,8 @@ int store_publish_fd(struct store *s, const struct store_publish *req, int fd,
 	if (r == 0)
 		r = source_check_early(s, req->repository, &c, e);
 	if (r == 0)
-		r = store_blob_ingest_fd(s, fd, req->asset_sha256, &blob, e);
+		r = req->adopt ? store_blob_adopt_fd(s, fd, req->asset_sha256, &blob, e)
+			       : store_blob_ingest_fd(s, fd, req->asset_sha256, &blob, e);
 	if (r >= 0 && req->meta && req->meta->core_metadata) {
 		struct store_blob mb;
 

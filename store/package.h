@@ -59,6 +59,9 @@ struct store_publish {
 	 * first request (a read of the whole blob), for callers that do not show them (the mount).
 	 */
 	bool sha256_only;
+	/* @fd is the caller's to give up: the store may make its inode the blob
+	 * (store_blob_adopt_fd()) */
+	bool adopt;
 };
 
 /* PublishPackageVersion's response; plain value. */

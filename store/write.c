@@ -161,12 +161,14 @@ static int verify_checksum(struct store *s, const char *repository, const char *
 }
 
 /* Publish one file written at @p (one of the cases of store_view_write()). */
-static int write_one(struct store *s, const char *path, struct wpath *p, int fd, bool staged_dir,
-		     struct cafs_error *e)
+static int write_one(struct store *s, const char *path, struct wpath *p, int fd, bool adopt,
+		     bool staged_dir, struct cafs_error *e)
 {
 	struct store_metadata *meta = NULL;
-	struct store_publish req = {
-		.repository = p->repo, .coord = {.format = p->format}, .sha256_only = true};
+	struct store_publish req = {.repository = p->repo,
+				    .coord = {.format = p->format},
+				    .sha256_only = true,
+				    .adopt = adopt};
 	struct store_publish_result res;
 	enum store_file_kind kind = STORE_FILE_UNKNOWN;
 	char ns[CAFS_PACKAGE_FIELD_MAX + 1] = "";
@@ -362,7 +364,7 @@ int store_view_write(struct store *s, const struct store_write_file *files, size
 		}
 		r = parse(files[i].path, &p, e);
 		if (r == 0)
-			r = write_one(s, files[i].path, &p, files[i].fd, finish, e);
+			r = write_one(s, files[i].path, &p, files[i].fd, files[i].adopt, finish, e);
 		if (r == 0 && finish && p.format == CAFS_FORMAT_GENERIC && p.n == 4 &&
 		    (i + 1 == n || strncmp(files[i + 1].path, files[i].path,
 					   strrchr(files[i].path, '/') - files[i].path) != 0))

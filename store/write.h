@@ -22,6 +22,9 @@ struct cafs_error;
 struct store_write_file {
 	const char *path;
 	int fd;
+	/* @fd is a file the caller never writes again, which may become the blob: see
+	 * store_blob_adopt_fd() */
+	bool adopt;
 };
 
 /*

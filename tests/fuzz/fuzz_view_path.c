@@ -133,7 +133,7 @@ static int text_fd(const char *text)
 /* Publish the file on @fd (closed here) at mount path @path, as a write through the mount. */
 static void put(const char *path, int fd, bool finish)
 {
-	struct store_write_file f = {path, fd};
+	struct store_write_file f = {.path = path, .fd = fd};
 	struct cafs_error e = {0};
 
 	if (store_view_write(dom, &f, 1, finish, &e) < 0)

@@ -160,5 +160,33 @@ same "the copy has the write" "$(head -c 6 "$M/other/generic/ns/big/2/big.bin")"
 same "the original has not" "$(head -c 6 "$M/team/generic/ns/big/1/big.bin")" "zzzzzz"
 same "one new blob for the changed copy" "$(find "$CAFS_STORE/wf/blobs" -type f | wc -l)" "$((blobs0 + 1))"
 
+# A large file written into the mount becomes its blob without a second copy (the staging file
+# is linked as the blob): the daemon writes its bytes once, not twice.
+head -c $((16 * 1048576)) /dev/urandom >"$WORK/adopt.bin"
+wchar0=$(awk '/^wchar/ {print $2}' "/proc/$DAEMON_PID/io")
+t "cp a 16 MiB file in" bash -c "mkdir -p '$M/team/generic/ns/adopt/1' && cp '$WORK/adopt.bin' '$M/team/generic/ns/adopt/1/'"
+wchar1=$(awk '/^wchar/ {print $2}' "/proc/$DAEMON_PID/io")
+[ $((wchar1 - wchar0)) -lt $((24 * 1048576)) ] && pass "the daemon wrote its bytes once" || flunk "the daemon wrote its bytes once" "wchar grew by $((wchar1 - wchar0))"
+same "its SHA-256" "$(getfattr --absolute-names --only-values -n user.cafs.hash.sha256 "$M/team/generic/ns/adopt/1/adopt.bin" 2>&1)" "$(sha256sum "$WORK/adopt.bin" | cut -d' ' -f1)"
+# ...and a write after that publish, through a handle still open, never reaches the blob
+cat >"$WORK/adopt.py" <<'PY'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"a" * (1 << 20))
+os.close(os.dup(fd))            # a flush: publishes the 1 MiB of "a"
+os.pwrite(fd, b"ZZZZ", 0)       # the same open file changes afterwards
+try:
+    os.close(fd)                # other bytes under a published name: refused
+    sys.exit("the second publish was accepted")
+except OSError as e:
+    if e.errno != errno.EEXIST:
+        raise
+PY
+t "write, flush, write again through the same open file" bash -c "mkdir -p '$M/team/generic/ns/adopt/2' && python3 '$WORK/adopt.py' '$M/team/generic/ns/adopt/2/a.bin'"
+t "publish that version" setfattr -n user.cafs.status -v Published "$M/team/generic/ns/adopt/2"
+same "the published bytes are the first ones" "$(head -c 4 "$M/team/generic/ns/adopt/2/a.bin")" "aaaa"
+same "its SHA-256 is theirs" "$(sha256sum <"$M/team/generic/ns/adopt/2/a.bin" | cut -d' ' -f1)" "$(head -c 1048576 /dev/zero | tr '\0' a | sha256sum | cut -d' ' -f1)"
+t "fsck: every blob holds the bytes its row says" bash -c "'$CAFS' fsck --domain wf | grep -q '\"clean\": true'"
+
 unmount_domain
 finish

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -853,6 +854,98 @@ static void test_own_blob_by_reference(void **state)
 	free(data);
 }
 
+/* A temp file with @len bytes of @data in the domain's tmp/ folder, as the mount makes one. */
+static int staging_file(struct fixture *f, const void *data, size_t len)
+{
+	char tmp[256];
+	int fd;
+
+	(void)snprintf(tmp, sizeof(tmp), "%s/tmp", f->dom);
+	fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+/* store_blob_adopt_fd(): new bytes make the given file the blob itself, known bytes do not. */
+static void test_adopt(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char *data = make_bytes(3 * MIB + 7, 31);
+	struct store_blob b, again;
+	struct stat given, blob;
+	struct cafs_error e;
+	char rel[64], hex[65];
+	int fd = staging_file(f, data, 3 * MIB + 7);
+
+	assert_int_equal(fstat(fd, &given), 0);
+	assert_int_equal(store_blob_adopt_fd(f->s, fd, NULL, &b, &e), 0);
+	sha256_hex(data, 3 * MIB + 7, hex);
+	assert_string_equal(b.sha256, hex);
+	assert_int_equal(b.size, 3 * MIB + 7);
+	store_blob_relpath(&b, rel, sizeof(rel));
+	assert_int_equal(fstatat(f->s->dir_fd, rel, &blob, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(blob.st_ino, given.st_ino); /* linked, not copied */
+	assert_int_equal(blob.st_mode & 07777, 0444);
+	assert_int_equal(blob.st_nlink, 1);
+	assert_blob_bytes(f->s, &b, data, 3 * MIB + 7);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	assert_int_equal(close(fd), 0);
+
+	/* the same bytes again: a dedup hit, the second file is left alone */
+	fd = staging_file(f, data, 3 * MIB + 7);
+	assert_int_equal(store_blob_adopt_fd(f->s, fd, NULL, &again, &e), 1);
+	assert_int_equal(again.id, b.id);
+	assert_int_equal(fstat(fd, &given), 0);
+	assert_int_equal(given.st_nlink, 0);
+	assert_int_equal(given.st_mode & 07777, 0600);
+	assert_int_equal(count_files(f, "blobs"), 1);
+	assert_int_equal(close(fd), 0);
+
+	/* a wrong expected digest: refused, nothing linked */
+	data[0] ^= 1;
+	fd = staging_file(f, data, 3 * MIB + 7);
+	assert_true(store_blob_adopt_fd(f->s, fd, SHA256_ABC, &again, &e) < 0);
+	assert_int_equal(e.kind, CAFS_VALIDATION);
+	assert_int_equal(count_files(f, "blobs"), 1);
+	assert_int_equal(close(fd), 0);
+	free(data);
+}
+
+/* A file that has a name, or cannot be linked (a memfd), is copied instead. */
+static void test_adopt_falls_back(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char *data = make_bytes(MIB, 32);
+	struct store_blob b;
+	struct stat named, blob;
+	struct cafs_error e;
+	char rel[64];
+	int fd = file_with(f, "named", data, MIB);
+
+	assert_int_equal(fstat(fd, &named), 0);
+	assert_int_equal(store_blob_adopt_fd(f->s, fd, NULL, &b, &e), 0);
+	store_blob_relpath(&b, rel, sizeof(rel));
+	assert_int_equal(fstatat(f->s->dir_fd, rel, &blob, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_not_equal(blob.st_ino, named.st_ino);
+	assert_blob_bytes(f->s, &b, data, MIB);
+	assert_int_equal(close(fd), 0);
+
+	data[1] ^= 1;
+	fd = memfd_create("adopt", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, MIB), MIB);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(store_blob_adopt_fd(f->s, fd, NULL, &b, &e), 0);
+	assert_blob_bytes(f->s, &b, data, MIB);
+	assert_int_equal(count_files(f, "blobs"), 2);
+	assert_int_equal(close(fd), 0);
+	/* later ingests still use O_TMPFILE */
+	assert_false(f->s->no_tmpfile);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,6 +967,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_file_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_blob_by_reference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_falls_back, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store_blob", tests, NULL, NULL);

@@ -554,7 +554,7 @@ static void view(void)
 /* Write @content at @path through the view, as the mount does at close. */
 static void write_fd_file(const char *path, const char *content)
 {
-	struct store_write_file file = {path, memfd_create("w", MFD_CLOEXEC)};
+	struct store_write_file file = {.path = path, .fd = memfd_create("w", MFD_CLOEXEC)};
 	struct cafs_error e;
 
 	assert_true(file.fd >= 0);
@@ -575,8 +575,10 @@ static void writes(void)
 	assert_true(fd[0] >= 0 && fd[1] >= 0);
 	assert_int_equal(write(fd[0], "one", 3), 3);
 	assert_int_equal(write(fd[1], "two", 3), 3);
-	files[0] = (struct store_write_file){"/leaf/generic/tools/wpkg/1.0/a.txt", fd[0]};
-	files[1] = (struct store_write_file){"/leaf/generic/tools/wpkg/1.0/b.txt", fd[1]};
+	files[0] = (struct store_write_file){.path = "/leaf/generic/tools/wpkg/1.0/a.txt",
+					     .fd = fd[0]};
+	files[1] = (struct store_write_file){.path = "/leaf/generic/tools/wpkg/1.0/b.txt",
+					     .fd = fd[1]};
 	if (store_view_write(fx.s, files, 2, true, &e) < 0)
 		fail_msg("view write: %s", e.msg);
 	(void)close(fd[0]);
