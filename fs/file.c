@@ -54,6 +54,8 @@ struct fs_handle {
 	size_t len;
 	struct fs_staged *st; /* staged file: one reference and one open; else NULL */
 	bool writer;          /* st is open for writing through this handle (FS_STAGE_WRITER) */
+	fuse_ino_t synth_ino; /* synthesized file counted by fs_inode_synth_open(); else 0 */
+	uint64_t digest;      /* of data, when synth_ino is set */
 };
 
 static struct fs_handle *handle_new(void)
@@ -83,6 +85,8 @@ static void handle_free(struct fs_ctx *ctx, struct fs_handle *h, char **ret_drop
 		*ret_dropped = dropped;
 	else
 		free(dropped);
+	if (h->synth_ino)
+		fs_inode_synth_close(ctx->inodes, h->synth_ino, h->digest);
 	if (h->fd >= 0)
 		(void)close(h->fd);
 	free(h->data);
@@ -260,7 +264,15 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		fi->direct_io = n->external;
 		return 0;
 	}
-	return store_view_render(s, n, &h->data, &h->len, e); /* made anew at every open */
+	/* made anew at every open; the kernel's cached pages are kept while the bytes are the same
+	 */
+	r = store_view_render(s, n, &h->data, &h->len, e);
+	if (r < 0)
+		return r;
+	h->digest = store_view_digest(h->data, h->len);
+	h->synth_ino = ino;
+	fi->keep_cache = fs_inode_synth_open(ctx->inodes, ino, h->digest);
+	return 0;
 }
 
 void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -282,6 +294,8 @@ void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (h->st)
 		fi->direct_io = write_only_direct(fi->flags);
+	else
+		fi->noflush = 1; /* nothing to publish: close() need not wait for a FLUSH */
 	fi->fh = (uintptr_t)h;
 	if (fuse_reply_open(req, fi) != 0)
 		handle_free(ctx, h, NULL); /* no release will come */

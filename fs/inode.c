@@ -17,6 +17,11 @@
  * Two chained hash indexes point at each entry: by inode number (every op) and by the
  * unprobed hash of (path, identity) (lookup). One mutex protects everything; it is never held
  * across a call into the store or the kernel.
+ *
+ * A synthesized file changes in place (its number stays), so its opens tell the kernel
+ * whether its cached pages may be kept (fs_inode_synth_open()): only when the bytes rendered
+ * now are those rendered at the open before, and no handle still holds older bytes, whose reads
+ * could put them back into the cache. The first open after a change drops the pages.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +36,13 @@ struct entry {
 	fuse_ino_t parent;
 	char *path; /* owned */
 	struct fs_attr attr;
-	uint64_t nlookup;       /* kernel lookups; the root ignores it */
+	uint64_t nlookup; /* kernel lookups; the root ignores it */
+	/* synthesized files: what the kernel's cached pages may hold (fs_inode_synth_open()) */
+	uint64_t synth_hash;    /* of the bytes of the latest open */
+	uint32_t synth_cur;     /* open handles with those bytes */
+	uint32_t synth_stale;   /* open handles with older bytes */
+	bool synth_known;       /* synth_hash is set */
+	bool synth_inval;       /* pages of older bytes may be cached: the next open drops them */
 	struct entry *next_ino; /* chain of by_ino */
 	struct entry *next_key; /* chain of by_key */
 };
@@ -425,4 +436,44 @@ void fs_inode_snapshot_free(struct fs_inode_snap *snap, size_t n)
 	for (size_t i = 0; snap && i < n; i++)
 		free(snap[i].name);
 	free(snap);
+}
+
+bool fs_inode_synth_open(struct fs_inode_table *t, fuse_ino_t ino, uint64_t hash)
+{
+	struct entry *x;
+	bool keep = false;
+
+	pthread_mutex_lock(&t->lock);
+	x = find_ino(t, ino);
+	if (x) {
+		if (!x->synth_known || x->synth_hash != hash) {
+			x->synth_stale += x->synth_cur;
+			x->synth_cur = 0;
+			x->synth_hash = hash;
+			x->synth_known = true;
+			x->synth_inval = true;
+		}
+		keep = !x->synth_inval;
+		if (x->synth_stale == 0)
+			x->synth_inval =
+				false; /* this open drops the pages; nothing can refill them */
+		x->synth_cur++;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return keep;
+}
+
+void fs_inode_synth_close(struct fs_inode_table *t, fuse_ino_t ino, uint64_t hash)
+{
+	struct entry *x;
+
+	pthread_mutex_lock(&t->lock);
+	x = find_ino(t, ino);
+	if (x && x->synth_known) {
+		if (x->synth_hash == hash && x->synth_cur > 0)
+			x->synth_cur--;
+		else if (x->synth_stale > 0)
+			x->synth_stale--;
+	}
+	pthread_mutex_unlock(&t->lock);
 }

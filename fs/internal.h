@@ -135,6 +135,14 @@ int fs_inode_get(struct fs_inode_table *t, fuse_ino_t ino, struct fs_inode_info 
 void fs_inode_forget(struct fs_inode_table *t, fuse_ino_t ino, uint64_t nlookup);
 
 /*
+ * An open of synthesized file @ino whose bytes have digest @digest: whether the kernel may keep
+ * the pages it has cached (fi->keep_cache). Only when the latest open saw the same bytes and no
+ * handle still holds older ones; fs_inode_synth_close() with the same digest at its release.
+ */
+bool fs_inode_synth_open(struct fs_inode_table *t, fuse_ino_t ino, uint64_t digest);
+void fs_inode_synth_close(struct fs_inode_table *t, fuse_ino_t ino, uint64_t digest);
+
+/*
  * The inode number (@path, @identity) has in the table, or would get if it were added now;
  * adds nothing (for the d_ino of plain readdir). Thread-safe.
  */

@@ -37,6 +37,7 @@ struct store {
 	int tmp_fd;   /* O_DIRECTORY of dir/tmp */
 	sqlite3 *db;
 	int txn_depth;                  /* nesting of store_txn_begin() */
+	bool read_snap;                 /* inside store_read_begin() (a deferred BEGIN) */
 	uint64_t commits;               /* transactions committed through this handle */
 	char actor[128];                /* who is written into the audit table */
 	bool no_tmpfile;                /* O_TMPFILE unsupported here: use named temp files */
@@ -79,6 +80,12 @@ int store_sql_error(struct store *s, int rc, const char *what, struct cafs_error
 
 /* Run one statement without results (schema, pragmas). */
 int store_exec(struct store *s, const char *sql, struct cafs_error *e);
+
+/* Inside store_read_begin(): a caller that did not open the snapshot leaves it open. */
+static inline bool store_in_read_snapshot(const struct store *s)
+{
+	return s->read_snap;
+}
 
 /* Transactions: begin is BEGIN IMMEDIATE at depth 0 and a savepoint-free no-op when nested. */
 int store_txn_begin(struct store *s, struct cafs_error *e);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "store/group.h"
 #include "store/internal.h"
@@ -557,8 +558,8 @@ static int checksum(struct store *s, int64_t repo, const struct store_node *n, s
 	return 0;
 }
 
-int store_view_render(struct store *s, const struct store_node *n, char **ret, size_t *ret_len,
-		      struct cafs_error *e)
+static int view_render_snap(struct store *s, const struct store_node *n, char **ret,
+			    size_t *ret_len, struct cafs_error *e)
 {
 	struct sbuf b = {0};
 	int64_t repo;
@@ -616,6 +617,20 @@ int store_view_render(struct store *s, const struct store_node *n, char **ret, s
 		return r;
 	}
 	return sb_done(&b, ret, ret_len, e);
+}
+
+/* one read snapshot for all its queries (store_read_begin()) */
+int store_view_render(struct store *s, const struct store_node *n, char **ret, size_t *ret_len,
+		      struct cafs_error *e)
+{
+	bool mine = !store_in_read_snapshot(s);
+	int r;
+
+	store_read_begin(s);
+	r = view_render_snap(s, n, ret, ret_len, e);
+	if (mine)
+		store_read_end(s);
+	return r;
 }
 
 static void iso_time(int64_t us, char *buf, size_t bufsz)
@@ -1134,4 +1149,9 @@ int store_view_xattr_get(struct store *s, const struct store_node *n, const char
 		r = copy_out(v.p ? v.p : "", v.len, buf, bufsz, e);
 	free(v.p);
 	return r;
+}
+
+uint64_t store_view_digest(const char *data, size_t len)
+{
+	return XXH3_64bits(data, len);
 }

@@ -95,6 +95,8 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct cafs_error *e)
 		if (slot->sql == sql) {
 			(void)sqlite3_reset(slot->stmt);
 			(void)sqlite3_clear_bindings(slot->stmt);
+			if (s->read_snap && !sqlite3_stmt_readonly(slot->stmt))
+				store_read_end(s); /* a write sees, and leaves, the latest state */
 			return slot->stmt;
 		}
 		if (!slot->sql && !free_slot)
@@ -120,12 +122,35 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct cafs_error *e)
 	}
 	free_slot->sql = sql;
 	free_slot->stmt = st;
+	if (s->read_snap && !sqlite3_stmt_readonly(st))
+		store_read_end(s);
 	return st;
+}
+
+void store_read_begin(struct store *s)
+{
+	if (s->txn_depth > 0 || s->read_snap || !sqlite3_get_autocommit(s->db))
+		return;
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+		s->read_snap = true;
+}
+
+void store_read_end(struct store *s)
+{
+	if (!s->read_snap)
+		return;
+	s->read_snap = false;
+	if (s->txn_depth == 0 && !sqlite3_get_autocommit(s->db) &&
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int store_exec(struct store *s, const char *sql, struct cafs_error *e)
 {
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	int rc;
+
+	store_read_end(s); /* a write, or a transaction of its own */
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
 		return store_sql_error(s, rc, sql, e);

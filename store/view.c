@@ -969,8 +969,8 @@ static int resolve_namespaced(struct store *s, int64_t repo, struct store_node *
 	return resolve_package(s, repo, n, rest[0], rest + 1, nrest - 1, path, e);
 }
 
-int store_view_resolve(struct store *s, const char *path, struct store_node *ret,
-		       struct cafs_error *e)
+static int view_resolve_snap(struct store *s, const char *path, struct store_node *ret,
+			     struct cafs_error *e)
 {
 	struct store_node n = {.status = -1};
 	char buf[4096];
@@ -1067,6 +1067,20 @@ out:
 done:
 	*ret = n;
 	return 0;
+}
+
+/* one read snapshot for all its queries (store_read_begin()) */
+int store_view_resolve(struct store *s, const char *path, struct store_node *ret,
+		       struct cafs_error *e)
+{
+	bool mine = !store_in_read_snapshot(s);
+	int r;
+
+	store_read_begin(s);
+	r = view_resolve_snap(s, path, ret, e);
+	if (mine)
+		store_read_end(s);
+	return r;
 }
 
 /* The path of a folder node, for resolving its children. */
@@ -1368,9 +1382,9 @@ static void known_child(const struct store_node *dir, const char *name, enum sto
 	*ret = n;
 }
 
-int store_view_readdir(struct store *s, const struct store_node *dir,
-		       int (*cb)(void *ctx, const char *name, const struct store_node *child),
-		       void *ctx, struct cafs_error *e)
+static int view_readdir_snap(struct store *s, const struct store_node *dir,
+			     int (*cb)(void *ctx, const char *name, const struct store_node *child),
+			     void *ctx, struct cafs_error *e)
 {
 	struct names l = {0};
 	char path[4096];
@@ -1475,6 +1489,21 @@ int store_view_readdir(struct store *s, const struct store_node *dir,
 		}
 	}
 	names_free(&l);
+	return r;
+}
+
+/* one read snapshot for all its queries (store_read_begin()) */
+int store_view_readdir(struct store *s, const struct store_node *dir,
+		       int (*cb)(void *ctx, const char *name, const struct store_node *child),
+		       void *ctx, struct cafs_error *e)
+{
+	bool mine = !store_in_read_snapshot(s);
+	int r;
+
+	store_read_begin(s);
+	r = view_readdir_snap(s, dir, cb, ctx, e);
+	if (mine)
+		store_read_end(s);
 	return r;
 }
 

@@ -98,6 +98,13 @@ int store_view_render(struct store *s, const struct store_node *n, char **ret, s
 		      struct cafs_error *e);
 
 /*
+ * A 64-bit digest of rendered bytes (XXH3), for telling whether a synthesized file shows the
+ * same bytes as before (the mount's page cache decisions). Not an identity: collisions are
+ * possible, if astronomically rare.
+ */
+uint64_t store_view_digest(const char *data, size_t len);
+
+/*
  * Open an asset for reading: refuses Archived (AccessDenied, EACCES) and Disposed (NotFound);
  * when the version comes from an upstream, retains it into the requesting repository first
  * (spec §2.2: the requesting repository only, origin kept, package created with ingest-style

@@ -27,6 +27,9 @@ wheel("demo", "2.0", f"{w}/demo-2.0-py3-none-any.whl")
 wheel("shared", "1.0", f"{w}/shared-1.0-py3-none-any.whl")
 wheel("moved", "1.0", f"{w}/moved-1.0-py3-none-any.whl")
 wheel("xat", "1.0", f"{w}/xat-1.0-py3-none-any.whl")
+wheel("cached", "1.0", f"{w}/cached-1.0-py3-none-any.whl")
+wheel("cached", "2.0", f"{w}/cached-2.0-py3-none-any.whl")
+wheel("cached", "3.0", f"{w}/cached-3.0-py3-none-any.whl")
 PY
 C() { "$CAFS" "$@"; }
 C create-domain --domain wf >/dev/null
@@ -159,6 +162,44 @@ t "copy_file_range, then a write into the copy" bash -c "mkdir -p '$M/other/gene
 same "the copy has the write" "$(head -c 6 "$M/other/generic/ns/big/2/big.bin")" "HEADzz"
 same "the original has not" "$(head -c 6 "$M/team/generic/ns/big/1/big.bin")" "zzzzzz"
 same "one new blob for the changed copy" "$(find "$CAFS_STORE/wf/blobs" -type f | wc -l)" "$((blobs0 + 1))"
+
+# An index page that has not changed keeps the kernel's cached pages between opens; one that
+# changed never shows its old bytes to a new open, even when a handle still open on the old
+# bytes reads them back into the cache after the change, and even when the new page has the
+# old one's size and time (2.0 deleted, 3.0 published: the kernel then cannot tell by itself).
+t "cp cached 1.0 and 2.0 in" cp "$WORK/cached-1.0-py3-none-any.whl" "$WORK/cached-2.0-py3-none-any.whl" "$M/team/pypi/"
+cat >"$WORK/synth.py" <<'PY'
+import os, subprocess, sys, time
+p, cafs, wheel = sys.argv[1], sys.argv[2], sys.argv[3]
+def whole(fd):
+    return os.pread(fd, 1 << 20, 0).decode()
+def fresh():
+    with open(p) as f:
+        return f.read()
+def run(*args):
+    subprocess.run([cafs, *args, "--domain", "wf", "--repository", "team"], check=True,
+                   stdout=subprocess.DEVNULL)
+a, b = fresh(), fresh()
+assert a == b and "cached-2.0" in a and "cached-3.0" not in a, a
+old = os.open(p, os.O_RDONLY)
+st0 = os.stat(p)
+run("delete-package-versions", "--format", "pypi", "--package", "cached", "--versions", "2.0")
+run("publish", wheel)
+time.sleep(0.6)                     # the invalidation thread's poll
+new = os.open(p, os.O_RDONLY)       # renders the new page; drops the cached one
+st1 = os.stat(p)
+assert (st0.st_size, st0.st_mtime) == (st1.st_size, st1.st_mtime), "not the same size and time"
+assert "cached-3.0" not in whole(old), "the old handle keeps its bytes"
+got = fresh()                       # the old handle's read went into the cache meanwhile
+assert "cached-3.0" in got, "a new open showed the old page: " + got
+assert "cached-3.0" in whole(new), "the open before the old read"
+os.close(old)
+os.close(new)
+for _ in range(3):
+    got = fresh()
+    assert "cached-3.0" in got and "cached-2.0" not in got, "after the old handle closed: " + got
+PY
+t "index pages: cached while unchanged, never stale after a change" python3 "$WORK/synth.py" "$M/team/pypi/cached/index.html" "$CAFS" "$WORK/cached-3.0-py3-none-any.whl"
 
 # A large file written into the mount becomes its blob without a second copy (the staging file
 # is linked as the blob): the daemon writes its bytes once, not twice.
