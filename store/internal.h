@@ -28,6 +28,8 @@ struct store_stmt_slot {
 };
 
 /* An open domain. Single-threaded: one handle per thread (STYLE.md B5). */
+#define STORE_ROOT_INDEX_CACHE 4
+
 struct store {
 	char *root;   /* the store root ($CAFS_STORE), owned */
 	char *dir;    /* <root>/<domain>, owned */
@@ -36,8 +38,15 @@ struct store {
 	int blobs_fd; /* O_DIRECTORY of dir/blobs */
 	int tmp_fd;   /* O_DIRECTORY of dir/tmp */
 	sqlite3 *db;
-	int txn_depth;                  /* nesting of store_txn_begin() */
-	bool read_snap;                 /* inside store_read_begin() (a deferred BEGIN) */
+	int txn_depth;  /* nesting of store_txn_begin() */
+	bool read_snap; /* inside store_read_begin() (a deferred BEGIN) */
+	/* rendered pypi root indexes, kept while the generation stays (store/render.c) */
+	struct store_root_index {
+		int64_t repo;
+		uint64_t generation; /* 0: empty */
+		char *data;          /* owned */
+		size_t len;
+	} root_index[STORE_ROOT_INDEX_CACHE];
 	uint64_t commits;               /* transactions committed through this handle */
 	char actor[128];                /* who is written into the audit table */
 	bool no_tmpfile;                /* O_TMPFILE unsupported here: use named temp files */

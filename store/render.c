@@ -558,6 +558,46 @@ static int checksum(struct store *s, int64_t repo, const struct store_node *n, s
 	return 0;
 }
 
+/*
+ * The root index lists every package of the folder: big in a big domain, and rendered to size
+ * it at every listing and lookup of the folder. A handle keeps the last few while its domain
+ * does not change (store_view_generation(); never inside a write transaction, whose changes
+ * the generation does not count yet). It never names a package only a source has, so no
+ * source listing goes stale behind it.
+ */
+static int render_pypi_root_cached(struct store *s, int64_t repo, struct sbuf *b,
+				   struct cafs_error *e)
+{
+	struct store_root_index *slot = &s->root_index[0];
+	struct cafs_error ignored;
+	uint64_t gen = 0;
+	int r;
+
+	if (s->txn_depth == 0 && store_view_generation(s, &gen, &ignored) < 0)
+		gen = 0;
+	for (size_t i = 0; gen && i < STORE_ROOT_INDEX_CACHE; i++) {
+		struct store_root_index *c = &s->root_index[i];
+
+		if (c->generation == gen && c->repo == repo) {
+			sb_add(b, c->data, c->len);
+			return 0;
+		}
+		if (c->repo == repo || c->generation < slot->generation)
+			slot = c; /* this repository's old page, else the oldest */
+	}
+	r = render_pypi_root(s, repo, b, e);
+	if (r < 0 || !gen || b->oom)
+		return r;
+	free(slot->data);
+	slot->data = malloc(b->len ? b->len : 1);
+	slot->generation = slot->data ? gen : 0;
+	slot->repo = repo;
+	slot->len = b->len;
+	if (slot->data)
+		memcpy(slot->data, b->p, b->len);
+	return 0;
+}
+
 static int view_render_snap(struct store *s, const struct store_node *n, char **ret,
 			    size_t *ret_len, struct cafs_error *e)
 {
@@ -569,7 +609,7 @@ static int view_render_snap(struct store *s, const struct store_node *n, char **
 		return r;
 	switch (n->synth) {
 	case STORE_SYNTH_PYPI_ROOT_INDEX:
-		r = render_pypi_root(s, repo, &b, e);
+		r = render_pypi_root_cached(s, repo, &b, e);
 		break;
 	case STORE_SYNTH_PYPI_PROJECT_INDEX:
 		r = render_pypi_project(s, repo, n, &b, e);

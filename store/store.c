@@ -261,6 +261,8 @@ void store_close(struct store *s)
 	store_group_set_free(s->groups);
 	store_orders_free(s);
 	store_perms_free(s);
+	for (size_t i = 0; i < STORE_ROOT_INDEX_CACHE; i++)
+		free(s->root_index[i].data);
 	for (size_t i = 0; i < STORE_STMT_CACHE; i++)
 		sqlite3_finalize(s->stmts[i].stmt);
 	if (s->db)

@@ -167,7 +167,10 @@ same "one new blob for the changed copy" "$(find "$CAFS_STORE/wf/blobs" -type f 
 # changed never shows its old bytes to a new open, even when a handle still open on the old
 # bytes reads them back into the cache after the change, and even when the new page has the
 # old one's size and time (2.0 deleted, 3.0 published: the kernel then cannot tell by itself).
+same "the root index does not list it yet" "$(grep -c 'href="cached/"' "$M/team/pypi/index.html")" "0"
 t "cp cached 1.0 and 2.0 in" cp "$WORK/cached-1.0-py3-none-any.whl" "$WORK/cached-2.0-py3-none-any.whl" "$M/team/pypi/"
+same "the root index lists it at once" "$(grep -c 'href="cached/"' "$M/team/pypi/index.html")" "1"
+same "and so does the CLI's view of it (another handle)" "$(ls "$M/team/pypi" | grep -c '^cached$')" "1"
 cat >"$WORK/synth.py" <<'PY'
 import os, subprocess, sys, time
 p, cafs, wheel = sys.argv[1], sys.argv[2], sys.argv[3]
