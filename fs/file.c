@@ -590,6 +590,9 @@ void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	if (store_view_resolve(s, dropped, n, &e) == 0)
 		fs_inval_name(ctx, info.parent, fs_base_name(dropped));
+	else
+		/* gone from the listing: a listing the kernel keeps must be taken again */
+		(void)fuse_lowlevel_notify_inval_inode(ctx->se, info.parent, 0, 0);
 	/* pending folders above it could not settle while it was staged below them */
 	fs_settle_pending(ctx, s, dropped);
 }

@@ -36,6 +36,7 @@ struct fs_staged;
 
 /* How often the invalidation thread looks at store_view_generation(). */
 #define FS_INVAL_PERIOD_MS 200
+#define FS_LISTING_WAIT_MS 1000 /* an opendir waits at most this for stale listings to go */
 
 /* How many recent negative lookups the invalidation thread remembers (a ring). */
 #define FS_NEGATIVE_MAX 256
@@ -177,9 +178,10 @@ void fs_inval_stop(struct fs_ctx *ctx);
  * instead of at its next period. With @wait_ms > 0, also wait (at most that long) until a
  * look that began after this call has finished, so the kernel's caches are dropped before the
  * caller replies. Only wait where the request holds no lock of the kernel's (flush does not;
- * a rename, unlink or setxattr does: reply first, then kick). Thread-safe.
+ * a rename, unlink or setxattr does: reply first, then kick). Thread-safe. Returns whether
+ * such a look has finished (false without waiting, or when the wait timed out).
  */
-void fs_inval_kick(struct fs_ctx *ctx, int wait_ms);
+bool fs_inval_kick(struct fs_ctx *ctx, int wait_ms);
 
 /*
  * Remember that the kernel now caches @name in @parent as absent, so that a change in the

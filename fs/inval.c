@@ -263,13 +263,14 @@ void fs_inval_stop(struct fs_ctx *ctx)
 	}
 }
 
-void fs_inval_kick(struct fs_ctx *ctx, int wait_ms)
+bool fs_inval_kick(struct fs_ctx *ctx, int wait_ms)
 {
 	struct timespec ts;
 	uint64_t want;
+	bool done;
 
 	if (!ctx->inval_running)
-		return;
+		return false;
 	deadline(&ts, wait_ms);
 	pthread_mutex_lock(&ctx->inval_lock);
 	/* a look already under way may have read the generation before our change */
@@ -280,5 +281,7 @@ void fs_inval_kick(struct fs_ctx *ctx, int wait_ms)
 		if (pthread_cond_timedwait(&ctx->inval_done_cond, &ctx->inval_lock, &ts) ==
 		    ETIMEDOUT)
 			break;
+	done = ctx->inval_done >= want;
 	pthread_mutex_unlock(&ctx->inval_lock);
+	return done;
 }

@@ -45,10 +45,17 @@ struct fs_dirent {
 	fuse_ino_t ino; /* "." and "..": known; 0: computed from the table when served */
 };
 
-/* An open folder: its listing, taken once at opendir and served by offset (index + 1). */
+/*
+ * An open folder: its listing, taken at the first READDIR(PLUS) of the handle and served by
+ * offset (index + 1). Not at opendir: the kernel keeps listings it was given (cache_readdir)
+ * and asks for none while its copy is good, so an opendir costs no listing then.
+ */
 struct fs_dir {
 	char *path; /* owned */
 	fuse_ino_t ino;
+	struct store_node *node; /* owned: what the folder is in the store; NULL once listed */
+	bool staged;             /* the folder is staged only: nothing of it in the store */
+	bool listed;             /* ents holds the listing */
 	size_t n, cap;
 	struct fs_dirent *ents; /* owned; [0] ".", [1] "..", the store's listing, staged names */
 };
@@ -517,6 +524,7 @@ static void dir_free(struct fs_dir *d)
 	for (size_t i = 0; i < d->n; i++)
 		free(d->ents[i].name);
 	free(d->ents);
+	free(d->node);
 	free(d->path);
 	free(d);
 }
@@ -580,7 +588,6 @@ static int do_opendir(fuse_req_t req, fuse_ino_t ino, struct fs_inode_info *info
 	_cleanup_(dir_freep) struct fs_dir *d = NULL;
 	_cleanup_free_ struct store_node *n = malloc(sizeof(*n));
 	struct fs_attr self, up = {.kind = STORE_NODE_ROOT};
-	struct store *s;
 	int r;
 
 	if (!n)
@@ -608,20 +615,67 @@ static int do_opendir(fuse_req_t req, fuse_ino_t ino, struct fs_inode_info *info
 	d->ino = ino;
 	if (dir_add(d, ".", &self, ino) < 0 || dir_add(d, "..", &up, info->parent) < 0)
 		return fs_oom(e);
-	if (!self.staged) {
+	d->staged = self.staged;
+	d->node = steal_ptr(&n);
+	*ret = steal_ptr(&d);
+	return 0;
+}
+
+/* The listing of @d, taken at its first READDIR(PLUS). */
+static int dir_list(struct fs_ctx *ctx, struct fs_dir *d, struct cafs_error *e)
+{
+	struct store *s;
+	int r;
+
+	if (d->listed)
+		return 0;
+	if (!d->staged) {
 		r = fs_thread_store(ctx, &s, e);
 		if (r < 0)
 			return r;
-		r = store_view_readdir(s, n, collect_entry, d, e);
+		r = store_view_readdir(s, d->node, collect_entry, d, e);
 		if (r == -ENOMEM)
 			return fs_oom(e); /* from collect_entry, which leaves @e alone */
 		if (r < 0)
 			return r;
 	}
-	if (fs_stage_list(ctx->stage, info->path, merge_staged, d) < 0)
+	if (fs_stage_list(ctx->stage, d->path, merge_staged, d) < 0)
 		return fs_oom(e);
-	*ret = steal_ptr(&d);
+	free(d->node);
+	d->node = NULL;
+	d->listed = true;
 	return 0;
+}
+
+/* The store generation this worker last saw with the kernel's listings brought up to date. */
+static _Thread_local uint64_t thread_listings_gen;
+
+/*
+ * May an opendir keep the listing the kernel has (keep_cache)? The kernel drops a kept
+ * listing itself when the folder changes through the mount, the invalidation thread drops
+ * them all when the store changes, and the release of a staged file that leaves unpublished
+ * drops its parent's. What the thread has not seen yet (a `cafs` command a moment ago) is
+ * caught here: when this worker's view of the store moved since it last checked, it has the
+ * thread look now and waits for it, so an ls right after a change shows the change. Never on a
+ * shared mount, where a listing is the caller's.
+ */
+static bool listings_fresh(fuse_req_t req)
+{
+	struct fs_ctx *ctx = fs_ctx_of(req);
+	struct cafs_error e;
+	struct store *s;
+	uint64_t gen;
+
+	if (ctx->shared || fs_thread_store(ctx, &s, &e) < 0 ||
+	    store_view_generation(s, &gen, &e) < 0)
+		return false;
+	if (gen == thread_listings_gen)
+		return true;
+	/* an opendir holds no lock of the kernel's: it may wait */
+	if (!fs_inval_kick(ctx, FS_LISTING_WAIT_MS))
+		return false;
+	thread_listings_gen = gen;
+	return true;
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -635,6 +689,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fi->fh = (uintptr_t)d;
+	fi->cache_readdir = !fs_ctx_of(req)->shared;
+	fi->keep_cache = listings_fresh(req);
 	if (fuse_reply_open(req, fi) != 0)
 		dir_free(d); /* interrupted: no releasedir will come */
 }
@@ -654,13 +710,14 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	struct fs_ctx *ctx = fs_ctx_of(req);
-	const struct fs_dir *d = (const struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = malloc(size);
 	struct cafs_error e;
 	size_t pos = 0;
 
-	if (!buf) {
-		fs_oom(&e);
+	if (!buf)
+		(void)fs_oom(&e);
+	if (!buf || dir_list(ctx, d, &e) < 0) {
 		fs_reply_error(req, "readdir", d->path, &e);
 		return;
 	}
@@ -704,14 +761,15 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 			   struct fuse_file_info *fi)
 {
 	struct fs_ctx *ctx = fs_ctx_of(req);
-	const struct fs_dir *d = (const struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = malloc(size);
 	size_t start = off > 0 ? (size_t)off : 0, end = start;
 	struct cafs_error e;
 	size_t pos = 0;
 
-	if (!buf) {
-		fs_oom(&e);
+	if (!buf)
+		(void)fs_oom(&e);
+	if (!buf || dir_list(ctx, d, &e) < 0) {
 		fs_reply_error(req, "readdirplus", d->path, &e);
 		return;
 	}

@@ -30,6 +30,7 @@ wheel("xat", "1.0", f"{w}/xat-1.0-py3-none-any.whl")
 wheel("cached", "1.0", f"{w}/cached-1.0-py3-none-any.whl")
 wheel("cached", "2.0", f"{w}/cached-2.0-py3-none-any.whl")
 wheel("cached", "3.0", f"{w}/cached-3.0-py3-none-any.whl")
+wheel("listed", "1.0", f"{w}/listed-1.0-py3-none-any.whl")
 PY
 C() { "$CAFS" "$@"; }
 C create-domain --domain wf >/dev/null
@@ -170,7 +171,12 @@ same "one new blob for the changed copy" "$(find "$CAFS_STORE/wf/blobs" -type f 
 same "the root index does not list it yet" "$(grep -c 'href="cached/"' "$M/team/pypi/index.html")" "0"
 t "cp cached 1.0 and 2.0 in" cp "$WORK/cached-1.0-py3-none-any.whl" "$WORK/cached-2.0-py3-none-any.whl" "$M/team/pypi/"
 same "the root index lists it at once" "$(grep -c 'href="cached/"' "$M/team/pypi/index.html")" "1"
-same "and so does the CLI's view of it (another handle)" "$(ls "$M/team/pypi" | grep -c '^cached$')" "1"
+same "and ls" "$(ls "$M/team/pypi" | grep -c '^cached$')" "1"
+# the kernel keeps listings; a change made by a cafs command shows in the very next ls
+ls "$M/team/pypi" >/dev/null
+C publish --domain wf --repository team "$WORK/listed-1.0-py3-none-any.whl" >/dev/null
+same "ls right after a cafs command shows its change" "$(ls "$M/team/pypi" | grep -c '^listed$')" "1"
+same "and so does ls -l of the package" "$(ls -l "$M/team/pypi/listed" | grep -c ' 1.0$')" "1"
 cat >"$WORK/synth.py" <<'PY'
 import os, subprocess, sys, time
 p, cafs, wheel = sys.argv[1], sys.argv[2], sys.argv[3]
