@@ -75,6 +75,7 @@ struct fs_ctx {
 	bool inval_kick;                /* protected by inval_lock: poll now */
 	uint64_t inval_started;         /* protected by inval_lock: polls begun */
 	uint64_t inval_done;            /* protected by inval_lock: polls finished */
+	bool inval_ok;                  /* protected by inval_lock: the last poll read the store */
 
 	pthread_mutex_t neg_lock;                /* protects neg and neg_next */
 	struct fs_negative neg[FS_NEGATIVE_MAX]; /* recent negative lookups */

@@ -181,6 +181,7 @@ static void *inval_main(void *arg)
 		poll_once(ctx, &s, &last, &have_last, &failing);
 		pthread_mutex_lock(&ctx->inval_lock);
 		ctx->inval_done++;
+		ctx->inval_ok = !failing;
 		pthread_cond_broadcast(&ctx->inval_done_cond);
 
 		deadline(&ts, FS_INVAL_PERIOD_MS);
@@ -281,7 +282,7 @@ bool fs_inval_kick(struct fs_ctx *ctx, int wait_ms)
 		if (pthread_cond_timedwait(&ctx->inval_done_cond, &ctx->inval_lock, &ts) ==
 		    ETIMEDOUT)
 			break;
-	done = ctx->inval_done >= want;
+	done = ctx->inval_done >= want && ctx->inval_ok;
 	pthread_mutex_unlock(&ctx->inval_lock);
 	return done;
 }

@@ -621,30 +621,65 @@ static int do_opendir(fuse_req_t req, fuse_ino_t ino, struct fs_inode_info *info
 	return 0;
 }
 
-/* The listing of @d, taken at its first READDIR(PLUS). */
-static int dir_list(struct fs_ctx *ctx, struct fs_dir *d, struct cafs_error *e)
+/* Back to "." and ".." only. */
+static void dir_unlist(struct fs_dir *d)
 {
-	struct store *s;
+	while (d->n > 2)
+		free(d->ents[--d->n].name);
+}
+
+/*
+ * The listing of @d, taken at its first READDIR(PLUS); *@ret_gen is the store generation seen
+ * before it was taken (0: unknown), when this call took it.
+ */
+static int dir_list(struct fs_ctx *ctx, struct fs_dir *d, uint64_t *ret_gen, struct cafs_error *e)
+{
+	struct store *s = NULL;
 	int r;
 
+	*ret_gen = 0;
 	if (d->listed)
 		return 0;
 	if (!d->staged) {
 		r = fs_thread_store(ctx, &s, e);
 		if (r < 0)
 			return r;
+		if (store_view_generation(s, ret_gen, e) < 0)
+			*ret_gen = 0;
 		r = store_view_readdir(s, d->node, collect_entry, d, e);
 		if (r == -ENOMEM)
-			return fs_oom(e); /* from collect_entry, which leaves @e alone */
-		if (r < 0)
+			r = fs_oom(e); /* from collect_entry, which leaves @e alone */
+		if (r < 0) {
+			dir_unlist(d); /* the next READDIR lists anew */
 			return r;
+		}
 	}
-	if (fs_stage_list(ctx->stage, d->path, merge_staged, d) < 0)
+	if (fs_stage_list(ctx->stage, d->path, merge_staged, d) < 0) {
+		dir_unlist(d);
 		return fs_oom(e);
+	}
 	free(d->node);
 	d->node = NULL;
 	d->listed = true;
 	return 0;
+}
+
+/*
+ * After the reply carrying a listing taken at generation @gen: when the store changed since,
+ * the invalidation thread may have dropped the kernel's copy before the kernel took this one,
+ * which would then stay; drop it again.
+ */
+static void dir_listed(struct fs_ctx *ctx, const struct fs_dir *d, uint64_t gen)
+{
+	struct cafs_error e;
+	struct store *s;
+	uint64_t now;
+
+	if (ctx->shared || d->staged)
+		return;
+	if (gen == 0 || fs_thread_store(ctx, &s, &e) < 0 ||
+	    store_view_generation(s, &now, &e) < 0 || now != gen)
+		(void)fuse_lowlevel_notify_inval_inode(ctx->se, d->ino, 0, 0);
 }
 
 /* The store generation this worker last saw with the kernel's listings brought up to date. */
@@ -713,11 +748,13 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = malloc(size);
 	struct cafs_error e;
+	bool listed_now = !d->listed;
+	uint64_t gen;
 	size_t pos = 0;
 
 	if (!buf)
 		(void)fs_oom(&e);
-	if (!buf || dir_list(ctx, d, &e) < 0) {
+	if (!buf || dir_list(ctx, d, &gen, &e) < 0) {
 		fs_reply_error(req, "readdir", d->path, &e);
 		return;
 	}
@@ -734,6 +771,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		pos += need;
 	}
 	fuse_reply_buf(req, buf, pos);
+	if (listed_now)
+		dir_listed(ctx, d, gen);
 }
 
 /* Take back the lookups counted for entries [@start, @end) of @d. */
@@ -765,11 +804,13 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	_cleanup_free_ char *buf = malloc(size);
 	size_t start = off > 0 ? (size_t)off : 0, end = start;
 	struct cafs_error e;
+	bool listed_now = !d->listed;
+	uint64_t gen;
 	size_t pos = 0;
 
 	if (!buf)
 		(void)fs_oom(&e);
-	if (!buf || dir_list(ctx, d, &e) < 0) {
+	if (!buf || dir_list(ctx, d, &gen, &e) < 0) {
 		fs_reply_error(req, "readdirplus", d->path, &e);
 		return;
 	}
@@ -813,6 +854,8 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	}
 	if (fuse_reply_buf(req, buf, pos) != 0)
 		uncount(ctx, d, start, end); /* the kernel did not take them */
+	if (listed_now)
+		dir_listed(ctx, d, gen);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

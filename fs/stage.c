@@ -68,11 +68,12 @@ struct fs_staged {
 	bool settled;     /* protected by lock: a publish was tried, nothing written since */
 	bool copy;        /* protected by lock: began as a published file's bytes, not truncated */
 	int64_t mtime_us; /* protected by lock */
-	bool giving;      /* protected by lock: a give is in progress (fd is the store's) */
+	bool giving;      /* protected by lock: a give that may adopt fd is in progress */
 	int spare_fd;     /* protected by io (exclusive): the temp file that replaces a given fd */
-	pthread_mutex_t pub_lock; /* serializes the publishes of this file */
-	pthread_rwlock_t io;      /* shared: fds in use; exclusive: a give (see above) */
-	struct fs_staged *next;   /* protected by lock: hash chain */
+	pthread_mutex_t pub_lock;  /* serializes the publishes of this file */
+	pthread_mutex_t copy_lock; /* serializes copying ref_fd's bytes into fd (by_ref) */
+	pthread_rwlock_t io;       /* shared: fds in use; exclusive: a give (see above) */
+	struct fs_staged *next;    /* protected by lock: hash chain */
 };
 
 struct fs_stage {
@@ -203,6 +204,7 @@ static void entry_free(struct fs_staged *x)
 	if (x->ref_fd >= 0)
 		(void)close(x->ref_fd);
 	(void)pthread_mutex_destroy(&x->pub_lock);
+	(void)pthread_mutex_destroy(&x->copy_lock);
 	(void)pthread_rwlock_destroy(&x->io);
 	free(x->path);
 	free(x);
@@ -240,6 +242,15 @@ static struct fs_staged *add_locked(struct fs_stage *t, const char *path, int fd
 		return NULL;
 	}
 	if (pthread_rwlock_init(&x->io, NULL) != 0) {
+		(void)pthread_mutex_destroy(&x->pub_lock);
+		free(x->path);
+		free(x);
+		if (fd >= 0)
+			(void)close(fd);
+		return NULL;
+	}
+	if (pthread_mutex_init(&x->copy_lock, NULL) != 0) {
+		(void)pthread_rwlock_destroy(&x->io);
 		(void)pthread_mutex_destroy(&x->pub_lock);
 		free(x->path);
 		free(x);
@@ -501,16 +512,36 @@ int fs_staged_write_begin(struct fs_stage *t, struct fs_staged *st)
 {
 	off_t off = 0;
 	ssize_t n = 0;
+	bool by_ref;
+	int from, to;
 
 	(void)pthread_rwlock_rdlock(&st->io);
 	pthread_mutex_lock(&t->lock);
 	st->refs++;
-	/* rare (a whole-file copy changed afterwards), so the copy is made under the lock */
-	while (st->by_ref && (n = fs_copy_range(st->ref_fd, off, st->fd, off, 1u << 30)) > 0)
-		off += n;
-	if (n == 0)
-		st->by_ref = false;
+	by_ref = st->by_ref;
 	pthread_mutex_unlock(&t->lock);
+	if (by_ref) {
+		/*
+		 * The bytes are a blob's (a whole-file copy, or a file given to the store): copy
+		 * them into the temp file first. Not under the table's lock, which every staged
+		 * file's lookup takes: a copy of gigabytes must stall only this file. The fds stay:
+		 * only a give swaps them, which the shared io lock keeps out.
+		 */
+		pthread_mutex_lock(&st->copy_lock);
+		pthread_mutex_lock(&t->lock);
+		by_ref = st->by_ref; /* another writer may have copied meanwhile */
+		from = st->ref_fd;
+		to = st->fd;
+		pthread_mutex_unlock(&t->lock);
+		while (by_ref && (n = fs_copy_range(from, off, to, off, 1u << 30)) > 0)
+			off += n;
+		if (by_ref && n == 0) {
+			pthread_mutex_lock(&t->lock);
+			st->by_ref = false;
+			pthread_mutex_unlock(&t->lock);
+		}
+		pthread_mutex_unlock(&st->copy_lock);
+	}
 	if (n < 0) {
 		fs_staged_io_end(t, st);
 		return (int)n;
@@ -533,7 +564,6 @@ int fs_staged_give_begin(struct fs_stage *t, struct fs_staged *st, bool *ret_ado
 	*ret_adopt = false;
 	(void)pthread_rwlock_wrlock(&st->io);
 	pthread_mutex_lock(&t->lock);
-	st->giving = true;
 	fd = st->by_ref ? st->ref_fd : st->fd;
 	big = !st->by_ref && fstat(fd, &sb) == 0 && sb.st_size >= FS_ADOPT_MIN;
 	pthread_mutex_unlock(&t->lock);
@@ -542,8 +572,10 @@ int fs_staged_give_begin(struct fs_stage *t, struct fs_staged *st, bool *ret_ado
 		int spare = fs_stage_tmpfile(t);
 
 		if (spare >= 0) {
+			/* from here on an O_TRUNC open is refused: the file may become a blob */
 			pthread_mutex_lock(&t->lock);
 			st->spare_fd = spare;
+			st->giving = true;
 			pthread_mutex_unlock(&t->lock);
 			*ret_adopt = true;
 		}
