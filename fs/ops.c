@@ -665,21 +665,22 @@ static int dir_list(struct fs_ctx *ctx, struct fs_dir *d, uint64_t *ret_gen, str
 }
 
 /*
- * After the reply carrying a listing taken at generation @gen: when the store changed since,
- * the invalidation thread may have dropped the kernel's copy before the kernel took this one,
- * which would then stay; drop it again.
+ * After the reply carrying a listing of folder @ino taken at generation @gen: when the store
+ * changed since, the invalidation thread may have dropped the kernel's copy before the kernel
+ * took this one, which would then stay; drop it again. (Not given the fs_dir: once the reply
+ * is out, a RELEASEDIR may free it.)
  */
-static void dir_listed(struct fs_ctx *ctx, const struct fs_dir *d, uint64_t gen)
+static void dir_listed(struct fs_ctx *ctx, fuse_ino_t ino, uint64_t gen)
 {
 	struct cafs_error e;
 	struct store *s;
 	uint64_t now;
 
-	if (ctx->shared || d->staged)
+	if (ctx->shared)
 		return;
 	if (gen == 0 || fs_thread_store(ctx, &s, &e) < 0 ||
 	    store_view_generation(s, &now, &e) < 0 || now != gen)
-		(void)fuse_lowlevel_notify_inval_inode(ctx->se, d->ino, 0, 0);
+		(void)fuse_lowlevel_notify_inval_inode(ctx->se, ino, 0, 0);
 }
 
 /* The store generation this worker last saw with the kernel's listings brought up to date. */
@@ -748,7 +749,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = malloc(size);
 	struct cafs_error e;
-	bool listed_now = !d->listed;
+	bool listed_now = !d->listed && !d->staged;
+	fuse_ino_t dir_ino = d->ino;
 	uint64_t gen;
 	size_t pos = 0;
 
@@ -772,7 +774,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	fuse_reply_buf(req, buf, pos);
 	if (listed_now)
-		dir_listed(ctx, d, gen);
+		dir_listed(ctx, dir_ino, gen);
 }
 
 /* Take back the lookups counted for entries [@start, @end) of @d. */
@@ -804,7 +806,8 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	_cleanup_free_ char *buf = malloc(size);
 	size_t start = off > 0 ? (size_t)off : 0, end = start;
 	struct cafs_error e;
-	bool listed_now = !d->listed;
+	bool listed_now = !d->listed && !d->staged;
+	fuse_ino_t dir_ino = d->ino;
 	uint64_t gen;
 	size_t pos = 0;
 
@@ -855,7 +858,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	if (fuse_reply_buf(req, buf, pos) != 0)
 		uncount(ctx, d, start, end); /* the kernel did not take them */
 	if (listed_now)
-		dir_listed(ctx, d, gen);
+		dir_listed(ctx, dir_ino, gen);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
