@@ -230,29 +230,19 @@ static void drop_locked(struct fs_stage *t, struct fs_staged *x)
 static struct fs_staged *add_locked(struct fs_stage *t, const char *path, int fd, bool dir)
 {
 	struct fs_staged *x = calloc(1, sizeof(*x));
+	int locks = 0; /* how many of pub_lock, io, copy_lock are initialized */
 
-	if (x)
-		x->path = strdup(path);
-	if (!x || !x->path || pthread_mutex_init(&x->pub_lock, NULL) != 0) {
+	if (x && (x->path = strdup(path)) && pthread_mutex_init(&x->pub_lock, NULL) == 0 &&
+	    ++locks && pthread_rwlock_init(&x->io, NULL) == 0 && ++locks &&
+	    pthread_mutex_init(&x->copy_lock, NULL) == 0)
+		locks++;
+	if (locks < 3) {
+		if (locks > 1)
+			(void)pthread_rwlock_destroy(&x->io);
+		if (locks > 0)
+			(void)pthread_mutex_destroy(&x->pub_lock);
 		if (x)
 			free(x->path);
-		free(x);
-		if (fd >= 0)
-			(void)close(fd);
-		return NULL;
-	}
-	if (pthread_rwlock_init(&x->io, NULL) != 0) {
-		(void)pthread_mutex_destroy(&x->pub_lock);
-		free(x->path);
-		free(x);
-		if (fd >= 0)
-			(void)close(fd);
-		return NULL;
-	}
-	if (pthread_mutex_init(&x->copy_lock, NULL) != 0) {
-		(void)pthread_rwlock_destroy(&x->io);
-		(void)pthread_mutex_destroy(&x->pub_lock);
-		free(x->path);
 		free(x);
 		if (fd >= 0)
 			(void)close(fd);

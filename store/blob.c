@@ -408,14 +408,22 @@ static void ingest_done(struct ingest *in)
 	in->sha256 = NULL;
 }
 
-/* Start an ingest; ingest_done() is due whatever this returns. */
-static int ingest_init(struct ingest *in, struct store *s, struct cafs_error *e)
+/*
+ * Start an ingest into a new temp file, or with @adopt_fd >= 0 one that hashes that file in
+ * place and may link it (store_blob_adopt_fd()); ingest_done() is due whatever this returns.
+ */
+static int ingest_init(struct ingest *in, struct store *s, int adopt_fd, struct cafs_error *e)
 {
-	*in = (struct ingest){.s = s, .fd = -1};
+	*in = (struct ingest){.s = s, .fd = -1, .adopt = adopt_fd >= 0};
 	in->xxh = XXH3_createState();
 	in->sha256 = digest_new(EVP_sha256());
 	if (!in->xxh || !in->sha256 || XXH3_128bits_reset(in->xxh) != XXH_OK)
 		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "start hashes: out of memory");
+	if (in->adopt) {
+		in->fd = fcntl(adopt_fd, F_DUPFD_CLOEXEC, 0);
+		return in->fd < 0 ? cafs_error_set(e, CAFS_IO, errno, "dup: %s", strerror(errno))
+				  : 0;
+	}
 	if (!s->no_tmpfile) {
 		in->fd = openat(s->blobs_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
 		if (in->fd >= 0)
@@ -783,18 +791,7 @@ static int ingest_fd(struct store *s, int fd, const char *expect_sha256, bool ad
 	buf = malloc(CHUNK);
 	if (!buf)
 		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
-	if (adopt) {
-		in = (struct ingest){.s = s, .adopt = true};
-		in.xxh = XXH3_createState();
-		in.sha256 = digest_new(EVP_sha256());
-		in.fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		if (!in.xxh || !in.sha256 || XXH3_128bits_reset(in.xxh) != XXH_OK)
-			r = cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "start hashes: out of memory");
-		else if (in.fd < 0)
-			r = cafs_error_set(e, CAFS_IO, errno, "dup: %s", strerror(errno));
-	} else {
-		r = ingest_init(&in, s, e);
-	}
+	r = ingest_init(&in, s, adopt ? fd : -1, e);
 	while (r == 0) {
 		ssize_t n = read_some(fd, buf, CHUNK);
 
@@ -855,7 +852,7 @@ int store_blob_ingest_mem(struct store *s, const void *buf, size_t len, const ch
 		return cafs_error_set(e, CAFS_QUOTA_EXCEEDED, EFBIG,
 				      "asset of %zu bytes is larger than the %llu-byte quota", len,
 				      STORE_BLOB_SIZE_MAX);
-	r = ingest_init(&in, s, e);
+	r = ingest_init(&in, s, -1, e);
 	/* chunked, so that each piece is hashed and copied while it is in cache */
 	for (size_t off = 0; r == 0 && off < len; off += CHUNK)
 		r = ingest_write(&in, p + off, len - off < CHUNK ? len - off : CHUNK, e);
@@ -876,7 +873,7 @@ int store_blob_writer_open(struct store *s, struct store_blob_writer **ret, stru
 
 	if (!w)
 		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
-	r = ingest_init(&w->in, s, e);
+	r = ingest_init(&w->in, s, -1, e);
 	if (r < 0) {
 		ingest_done(&w->in);
 		free(w);
