@@ -221,6 +221,13 @@ static const char *const migrations[] = {
 	"  revision TEXT NOT NULL,"
 	"  document TEXT NOT NULL,"
 	"  updated_us INTEGER NOT NULL) WITHOUT ROWID;",
+
+	/* 7: a package's versions by publish time with their status, so that whether a package
+	   has a version a client sees is answered from the index alone (a listing asks it once
+	   per package) */
+	"DROP INDEX package_versions_by_published;"
+	"CREATE INDEX package_versions_by_published_status ON package_versions(package_id,"
+	"  published_us, status);",
 };
 
 int store_schema_version(void)

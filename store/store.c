@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -297,13 +298,27 @@ static struct store *store_alloc(const char *root, const char *name)
 	return s;
 }
 
+/*
+ * Once per process, before the first connection: no allocation statistics, which SQLite
+ * would otherwise keep under one process-wide mutex taken at every allocation of every
+ * connection (each FUSE worker has its own; nothing here reads the statistics). A process
+ * that set SQLite up before us keeps its own settings.
+ */
+static void sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	(void)sqlite3_initialize();
+}
+
 /* Open the database at @dir and bring it to the newest schema. */
 static int db_open(struct store *s, const char *dir, bool create, struct cafs_error *e)
 {
 	_cleanup_free_ char *path = NULL;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int rc;
 
+	(void)pthread_once(&once, sqlite_setup);
 	if (asprintf(&path, "%s/" STORE_DB_NAME, dir) < 0)
 		return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
 	rc = sqlite3_open_v2(path, &s->db, flags, NULL);

@@ -510,24 +510,204 @@ static int package_visible(struct store *s, int64_t repo, enum cafs_format forma
 	return 0;
 }
 
-/* view_visit_packages(), stopping after @max visible packages (1: "is there any?"). */
-static int visit_packages(struct store *s, int64_t repo, enum cafs_format format,
-			  const char *ns_exact, const char *ns_prefix,
-			  int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
-			  size_t max, struct cafs_error *e);
+/* Bind the namespaces @ns_exact, or those starting with @ns_prefix, as an index range [lower,
+ * upper). */
+static void bind_ns_range(sqlite3_stmt *st, int lower_idx, int upper_idx, const char *ns_exact,
+			  const char *ns_prefix)
+{
+	char lower[CAFS_PACKAGE_FIELD_MAX + 2], upper[CAFS_PACKAGE_FIELD_MAX + 3];
+	const char *from = ns_exact ? ns_exact : ns_prefix ? ns_prefix : "";
+	size_t l;
 
+	(void)snprintf(lower, sizeof(lower), "%s", from);
+	(void)snprintf(upper, sizeof(upper), "%s", from);
+	l = strlen(upper);
+	if (ns_exact)
+		(void)snprintf(upper + l, sizeof(upper) - l, "\x01"); /* E and nothing after */
+	else if (l > 0 && (unsigned char)upper[l - 1] < 0xff)
+		upper[l - 1] = (char)((unsigned char)upper[l - 1] + 1);
+	else
+		(void)snprintf(upper + l, sizeof(upper) - l, "\xff"); /* above all UTF-8 */
+	sqlite3_bind_text(st, lower_idx, lower, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, upper_idx, upper, -1, SQLITE_TRANSIENT);
+}
+
+/*
+ * The visibility rule every package listing shares: a package of a repository in the search
+ * order (?1: its id, or all their ids as JSON) with a version the client sees (any listable
+ * status; in the repository itself, ?5, also Archived and Unfinished), and, seen upstream,
+ * not blocked from upstream here. Its package groups are checked by the caller
+ * (package_shown()).
+ */
+#define VISIBLE_VERSION                                                                    \
+	"(v.status IN ('Published', 'Unlisted') OR (p.repository_id = ?5 AND v.status IN " \
+	"('Archived', 'Unfinished')))"
+#define VISIBLE_PACKAGE                                                                         \
+	"p.format = ?2 AND (?3 IS NULL OR p.namespace = ?3) AND p.namespace >= ?4 AND "         \
+	"p.namespace < ?6 AND (p.repository_id = ?5 OR NOT EXISTS (SELECT 1 FROM packages b "   \
+	"WHERE b.repository_id = ?5 AND b.format = p.format AND b.namespace = p.namespace AND " \
+	"b.name = p.name AND b.origin_upstream = 'BLOCK')) AND EXISTS (SELECT 1 FROM "          \
+	"package_versions v WHERE v.package_id = p.id AND " VISIBLE_VERSION ")"
+
+/* Bind the rule's parameters; @node is the one repository asked (?1), or, when negative, all. */
+static void bind_visible(sqlite3_stmt *st, const struct view_sources *src, int64_t repo,
+			 int64_t node, enum cafs_format format, const char *ns_exact,
+			 const char *ns_prefix)
+{
+	if (node < 0)
+		sqlite3_bind_text(st, 1, src->json_ids, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, node);
+	sqlite3_bind_text(st, 2, cafs_format_name(format), -1, SQLITE_STATIC);
+	if (ns_exact)
+		sqlite3_bind_text(st, 3, ns_exact, -1, SQLITE_STATIC);
+	bind_ns_range(st, 4, 6, ns_exact, ns_prefix);
+	sqlite3_bind_int64(st, 5, repo);
+}
+
+/* Whether a package seen in the repository itself (@here) or upstream is shown there. */
+static int package_shown(struct store *s, const struct view_sources *src, bool here,
+			 enum cafs_format format, const char *ns, const char *name,
+			 struct cafs_error *e)
+{
+	/* seen only upstream: shown unless its group refuses retention here */
+	if (here || src->n <= 1)
+		return 1;
+	return store_group_allows(s, CAFS_ACTION_INTERNAL_UPSTREAM, src->nodes[0].name, format, ns,
+				  name, e);
+}
+
+/* One repository's visible packages, in order, as "namespace\0name\0" pairs. */
+struct pkg_rows {
+	char *buf;
+	size_t len, cap;
+	size_t *off; /* where each pair starts */
+	size_t n, ncap;
+	size_t pos; /* the merge's next pair */
+};
+
+static bool pkg_rows_add(struct pkg_rows *l, const char *ns, const char *name)
+{
+	size_t nl = strlen(ns) + 1, ml = strlen(name) + 1;
+
+	if (l->len + nl + ml > l->cap) {
+		size_t cap = l->cap ? l->cap : 4096;
+		char *nb;
+
+		while (cap < l->len + nl + ml)
+			cap *= 2;
+		nb = realloc(l->buf, cap);
+		if (!nb)
+			return false;
+		l->buf = nb;
+		l->cap = cap;
+	}
+	if (l->n == l->ncap) {
+		size_t ncap = l->ncap ? l->ncap * 2 : 256;
+		size_t *no = reallocarray(l->off, ncap, sizeof(*no));
+
+		if (!no)
+			return false;
+		l->off = no;
+		l->ncap = ncap;
+	}
+	l->off[l->n++] = l->len;
+	memcpy(l->buf + l->len, ns, nl);
+	memcpy(l->buf + l->len + nl, name, ml);
+	l->len += nl + ml;
+	return true;
+}
+
+/* The next pair of @l, or false when it is used up. */
+static bool pkg_rows_peek(const struct pkg_rows *l, const char **ns, const char **name)
+{
+	if (l->pos >= l->n)
+		return false;
+	*ns = l->buf + l->off[l->pos];
+	*name = *ns + strlen(*ns) + 1;
+	return true;
+}
+
+/* The packages of search-order node @i that the client may see, in (namespace, name) order. */
+static int list_node(struct store *s, const struct view_sources *src, size_t i, int64_t repo,
+		     enum cafs_format format, const char *ns_exact, const char *ns_prefix,
+		     struct pkg_rows *ret, struct cafs_error *e)
+{
+	sqlite3_stmt *st = store_stmt(s,
+				      "SELECT p.namespace, p.name FROM packages p WHERE "
+				      "p.repository_id = ?1 AND " VISIBLE_PACKAGE
+				      " ORDER BY p.namespace, p.name",
+				      e);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	bind_visible(st, src, repo, src->nodes[i].id, format, ns_exact, ns_prefix);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!pkg_rows_add(ret, (const char *)sqlite3_column_text(st, 0),
+				  (const char *)sqlite3_column_text(st, 1))) {
+			(void)sqlite3_reset(st);
+			return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
+		}
+	(void)sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, "list packages", e);
+}
+
+/*
+ * Each node of the search order is listed on its own, in the order of its index on
+ * (repository, format, namespace, name), and the lists are merged: a package several hold is
+ * named once, and a repository's listing never reads another format's or another
+ * repository's packages.
+ */
 int view_visit_packages(struct store *s, int64_t repo, enum cafs_format format,
 			const char *ns_exact, const char *ns_prefix,
 			int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
 			struct cafs_error *e)
 {
-	return visit_packages(s, repo, format, ns_exact, ns_prefix, cb, ctx, SIZE_MAX, e);
+	struct pkg_rows rows[CAFS_MAX_SEARCHED_REPOS] = {0};
+	struct view_sources src;
+	int r = view_sources(s, repo, format, NULL, NULL, &src, e);
+
+	for (size_t i = 0; r == 0 && i < src.n; i++)
+		r = list_node(s, &src, i, repo, format, ns_exact, ns_prefix, &rows[i], e);
+	/* every list is complete before the first callback, which may run other statements */
+	while (r == 0) {
+		const char *ns = NULL, *name = NULL, *n_ns, *n_name;
+		bool here = false;
+
+		for (size_t i = 0; i < src.n; i++)
+			if (pkg_rows_peek(&rows[i], &n_ns, &n_name) &&
+			    (!ns || strcmp(n_ns, ns) < 0 ||
+			     (strcmp(n_ns, ns) == 0 && strcmp(n_name, name) < 0))) {
+				ns = n_ns;
+				name = n_name;
+			}
+		if (!ns)
+			break;
+		for (size_t i = 0; i < src.n; i++)
+			if (pkg_rows_peek(&rows[i], &n_ns, &n_name) && strcmp(n_ns, ns) == 0 &&
+			    strcmp(n_name, name) == 0) {
+				here |= i == 0;
+				rows[i].pos++;
+			}
+		r = package_shown(s, &src, here, format, ns, name, e);
+		if (r > 0)
+			r = cb(ctx, ns, name);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		free(rows[i].buf);
+		free(rows[i].off);
+	}
+	return r < 0 ? r : 0;
 }
 
-static int visit_packages(struct store *s, int64_t repo, enum cafs_format format,
-			  const char *ns_exact, const char *ns_prefix,
-			  int (*cb)(void *ctx, const char *ns, const char *name), void *ctx,
-			  size_t max, struct cafs_error *e)
+/*
+ * Whether view_visit_packages() would name anything: the same rule, asked row by row and
+ * stopped at the first package shown, with no grouping or sorting of the whole range (a Maven
+ * group of many packages is answered by its first).
+ */
+static int packages_any(struct store *s, int64_t repo, enum cafs_format format,
+			const char *ns_exact, const char *ns_prefix, struct cafs_error *e)
 {
 	struct view_sources src;
 	sqlite3_stmt *st;
@@ -536,124 +716,38 @@ static int visit_packages(struct store *s, int64_t repo, enum cafs_format format
 
 	if (r < 0)
 		return r;
-	st = store_stmt(
-		s,
-		"SELECT p.namespace, p.name, max(p.repository_id = ?5) FROM packages p JOIN "
-		"package_versions v ON "
-		"v.package_id = p.id WHERE p.repository_id IN (SELECT value FROM json_each(?1)) "
-		"AND p.format = ?2 AND (?3 IS NULL OR p.namespace = ?3) AND p.namespace >= ?4 AND "
-		"p.namespace < ?6 AND (v.status IN ('Published', "
-		"'Unlisted') OR (p.repository_id = ?5 AND v.status IN ('Archived', 'Unfinished'))) "
-		"AND "
-		"(p.repository_id = ?5 OR NOT EXISTS (SELECT 1 FROM packages b WHERE "
-		"b.repository_id = ?5 AND b.format = p.format AND b.namespace = p.namespace AND "
-		"b.name = p.name AND b.origin_upstream = 'BLOCK')) GROUP BY p.namespace, p.name "
-		"ORDER BY p.namespace, p.name",
-		e);
+	st = store_stmt(s,
+			"SELECT p.namespace, p.name, p.repository_id = ?5 FROM packages p WHERE "
+			"p.repository_id IN (SELECT value FROM json_each(?1)) AND " VISIBLE_PACKAGE,
+			e);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, src.json_ids, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cafs_format_name(format), -1, SQLITE_STATIC);
-	if (ns_exact)
-		sqlite3_bind_text(st, 3, ns_exact, -1, SQLITE_STATIC);
-	/* the namespaces as an index range: [lower, upper) */
-	{
-		char lower[CAFS_PACKAGE_FIELD_MAX + 2], upper[CAFS_PACKAGE_FIELD_MAX + 3];
-		const char *from = ns_exact ? ns_exact : ns_prefix ? ns_prefix : "";
-		size_t l;
-
-		(void)snprintf(lower, sizeof(lower), "%s", from);
-		(void)snprintf(upper, sizeof(upper), "%s", from);
-		l = strlen(upper);
-		if (ns_exact)
-			(void)snprintf(upper + l, sizeof(upper) - l,
-				       "\x01"); /* E and nothing after */
-		else if (l > 0 && (unsigned char)upper[l - 1] < 0xff)
-			upper[l - 1] = (char)((unsigned char)upper[l - 1] + 1);
-		else
-			(void)snprintf(upper + l, sizeof(upper) - l, "\xff"); /* above all UTF-8 */
-		sqlite3_bind_text(st, 4, lower, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 6, upper, -1, SQLITE_TRANSIENT);
-	}
-	sqlite3_bind_int64(st, 5, repo);
-	/* collect first: callbacks may run other statements */
-	{
-		char(*rows)[2][CAFS_PACKAGE_FIELD_MAX + 1] = NULL;
-		size_t n = 0;
-
-		while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			void *nr;
-
-			/* seen only upstream, and its group refuses retention here: not shown */
-			if (!sqlite3_column_int(st, 2) && src.n > 1) {
-				r = store_group_allows(s, CAFS_ACTION_INTERNAL_UPSTREAM,
-						       src.nodes[0].name, format,
-						       (const char *)sqlite3_column_text(st, 0),
-						       (const char *)sqlite3_column_text(st, 1), e);
-				if (r < 0) {
-					free(rows);
-					(void)sqlite3_reset(st);
-					return r;
-				}
-				if (r == 0)
-					continue;
-			}
-			nr = reallocarray(rows, n + 1, sizeof(*rows));
-
-			if (!nr) {
-				free(rows);
-				(void)sqlite3_reset(st);
-				return cafs_error_set(e, CAFS_INTERNAL, ENOMEM, "out of memory");
-			}
-			rows = nr;
-			(void)snprintf(rows[n][0], sizeof(rows[n][0]), "%s",
-				       (const char *)sqlite3_column_text(st, 0));
-			(void)snprintf(rows[n][1], sizeof(rows[n][1]), "%s",
-				       (const char *)sqlite3_column_text(st, 1));
-			n++;
-		}
-		(void)sqlite3_reset(st);
-		if (n < max && rc != SQLITE_DONE) {
-			free(rows);
-			return store_sql_error(s, rc, "list packages", e);
-		}
-		for (size_t i = 0; i < n; i++) {
-			r = cb(ctx, rows[i][0], rows[i][1]);
-			if (r != 0)
-				break;
-		}
-		free(rows);
-		return r < 0 ? r : 0;
-	}
-}
-
-struct any_ctx {
-	bool found;
-};
-
-static int any_cb(void *ctx, const char *ns, const char *name)
-{
-	(void)ns;
-	(void)name;
-	((struct any_ctx *)ctx)->found = true;
-	return 1;
+	bind_visible(st, &src, repo, -1, format, ns_exact, ns_prefix);
+	r = 0;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = package_shown(s, &src, sqlite3_column_int(st, 2), format,
+				  (const char *)sqlite3_column_text(st, 0),
+				  (const char *)sqlite3_column_text(st, 1), e);
+	(void)sqlite3_reset(st);
+	if (r == 0 && rc != SQLITE_DONE)
+		return store_sql_error(s, rc, "find a package", e);
+	return r;
 }
 
 /* Whether any visible package has namespace @ns (exact) or, with @prefix, under "@ns.". */
 static int namespace_visible(struct store *s, int64_t repo, enum cafs_format f, const char *ns,
 			     bool dotted_children, struct cafs_error *e)
 {
-	struct any_ctx a = {0};
 	char prefix[CAFS_PACKAGE_FIELD_MAX + 2];
-	int r = visit_packages(s, repo, f, ns, NULL, any_cb, &a, 1, e);
+	int r = packages_any(s, repo, f, ns, NULL, e);
 
-	if (r < 0 || a.found)
-		return r < 0 ? r : a.found;
+	if (r != 0)
+		return r;
 	if (dotted_children) {
 		(void)snprintf(prefix, sizeof(prefix), "%s.", ns);
-		r = visit_packages(s, repo, f, NULL, prefix, any_cb, &a, 1, e);
-		if (r < 0 || a.found)
-			return r < 0 ? r : a.found;
+		r = packages_any(s, repo, f, NULL, prefix, e);
+		if (r != 0)
+			return r;
 	}
 	/*
 	 * A source is not enumerated, so a Maven group or an npm scope of a package only the
