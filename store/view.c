@@ -1038,9 +1038,19 @@ static int resolve_package(struct store *s, int64_t repo, struct store_node *n, 
 	int r;
 
 	(void)snprintf(n->package, sizeof(n->package), "%s", name);
-	r = package_visible(s, repo, n->format, n->namespace_, n->package, e);
-	if (r <= 0)
-		return r < 0 ? r : not_found(path, e);
+	/*
+	 * A version found visible proves its package is (view_find_version() asks the same
+	 * search order under the same statuses and controls), so a path below a version needs
+	 * no separate check; the folder itself and its synthesized index do. So do names the
+	 * format cannot have, which only package_visible() keeps from a source.
+	 */
+	if (nrest == 0 ||
+	    (nrest == 1 && n->format == CAFS_FORMAT_PYPI && strcmp(rest[0], "index.html") == 0) ||
+	    !view_name_valid(n->format, n->namespace_, n->package)) {
+		r = package_visible(s, repo, n->format, n->namespace_, n->package, e);
+		if (r <= 0)
+			return r < 0 ? r : not_found(path, e);
+	}
 	n->kind = STORE_NODE_PACKAGE;
 	return resolve_in_package(s, repo, n, rest, nrest, path, e);
 }
