@@ -199,13 +199,22 @@ static int do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name, char *
 	/*
 	 * The folder stays, as a folder does when its last file goes: a version that lost its
 	 * last asset is gone from the store, but `mv` from another file system unlinks the
-	 * destination and then creates it in that very folder.
+	 * destination and then creates it in that very folder. So do the folders above it that
+	 * went with it (a package whose last version that was): the invalidation thread may
+	 * make the kernel look them up again before the create comes.
 	 */
 	{
+		_cleanup_free_ char *p = strdup(dir.path);
 		struct cafs_error gone;
+		char *slash;
 
-		if (strcmp(dir.path, "/") != 0 && store_view_resolve(s, dir.path, n, &gone) < 0)
-			(void)fs_stage_mkdir(ctx->stage, dir.path);
+		while (p && strcmp(p, "/") != 0 && store_view_resolve(s, p, n, &gone) < 0) {
+			(void)fs_stage_mkdir(ctx->stage, p);
+			slash = strrchr(p, '/');
+			if (!slash || slash == p)
+				break;
+			*slash = '\0';
+		}
 	}
 	return 1;
 }

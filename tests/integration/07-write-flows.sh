@@ -102,13 +102,19 @@ t "and gone from its source" test ! -e "$WORK/moved-1.0-py3-none-any.whl"
 cp "$WORK/demo-1.0-py3-none-any.whl" "$WORK/again.whl"
 t "mv onto a published asset with the same bytes (unlink, then create)" mv "$WORK/again.whl" "$M/team/pypi/demo/1.0/demo-1.0-py3-none-any.whl"
 t "the asset is there, same bytes" cmp "$WORK/demo-1.0-py3-none-any.whl" "$M/team/pypi/demo/1.0/demo-1.0-py3-none-any.whl"
+t "rm of a package's last asset" rm "$M/team/pypi/demo/1.0/demo-1.0-py3-none-any.whl"
+sleep 0.5 # the invalidation thread has dropped the kernel's names by now
+t "the folders stay: cp into the same folder a moment later" cp "$WORK/demo-1.0-py3-none-any.whl" "$M/team/pypi/demo/1.0/"
+t "published again" cmp "$WORK/demo-1.0-py3-none-any.whl" "$M/team/pypi/demo/1.0/demo-1.0-py3-none-any.whl"
 
 # --- mv inside the mount: EXDEV, so mv copies and unlinks --------------------------------------
 strace -f -e trace=rename,renameat,renameat2 -o "$WORK/mv.strace" mv "$M/team/pypi/moved/1.0/moved-1.0-py3-none-any.whl" "$M/other/pypi/" 2>"$WORK/mv.err"; st=$?
 same "mv between repositories succeeds" "$st" "0"
 grep -q "EXDEV" "$WORK/mv.strace" && pass "its rename was EXDEV" || flunk "its rename was EXDEV" "$(cat "$WORK/mv.strace")"
 t "the target repository has it" cmp "$WORK/moving.whl" "$M/other/pypi/moved/1.0/moved-1.0-py3-none-any.whl"
-t_fail "the source repository's version went with its last asset" "No such file" stat "$M/team/pypi/moved/1.0"
+t_fail "the source repository's version went with its last asset" "ResourceNotFound" C describe-package-version --domain wf --repository team --format pypi --package moved --package-version 1.0
+sleep 0.5 # the invalidation thread has dropped the kernel's names by now
+same "its folder stays in the mount, empty, as a folder does" "$(ls -A "$M/team/pypi/moved/1.0" 2>&1)" ""
 
 # --- rsync -aX and cp -a ---------------------------------------------------------------------------
 setfattr -n user.origin -v laptop "$WORK/xat-1.0-py3-none-any.whl"
