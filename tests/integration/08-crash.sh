@@ -28,9 +28,7 @@ for _ in $(seq 1 2000); do
 done
 kill -STOP "$CP" 2>/dev/null
 moved=$(($(wchar) - w0))
-kill -9 "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-DAEMON_PID=
+kill_daemon_hard
 kill -CONT "$CP" 2>/dev/null
 wait "$CP"; cpst=$?
 echo "# killed after $((moved / 1000000)) MB had reached the daemon"

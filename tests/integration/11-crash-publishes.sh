@@ -215,9 +215,7 @@ for k in $(seq 1 "$KILLS"); do
 				{ cli_kills=$((cli_kills + 1)); break; }
 		done
 	fi
-	kill -9 "$DAEMON_PID"
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
+	kill_daemon_hard
 	kills=$((kills + 1))
 	grep -q " $MNT " /proc/mounts && { fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT"; }
 	sleep "0.$((RANDOM % 200))"

@@ -63,6 +63,29 @@ mount_domain() { # DOMAIN
 	sed 's/^/# /' "$WORK/daemon.log"
 	exit 1
 }
+# kill_daemon_hard: SIGKILL the daemon and reap it. A daemon killed while a thread of it waits
+# in the kernel (its invalidation thread notifying the kernel of a change waits for a folder's
+# lock, which a lookup in flight holds while it waits for the daemon's answer) cannot finish
+# dying: that thread keeps /dev/fuse open, so the kernel never fails the lookup. After 5 s the
+# mount's FUSE connection is aborted through fusectl, as an administrator would, which fails
+# what waits on it and lets the thread go.
+kill_daemon_hard() {
+	local pid=$DAEMON_PID dev
+	dev=$(awk -v m="$MNT" '$5 == m { split($3, d, ":"); print d[2] }' /proc/self/mountinfo)
+	kill -9 "$pid"
+	for _ in $(seq 1 50); do
+		# the main thread is a zombie at once; the process is gone when its last thread is
+		[ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -le 1 ] && break
+		sleep 0.1
+	done
+	if [ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -gt 1 ] && [ -n "$dev" ]; then
+		echo "# the killed daemon is stuck in the kernel: aborting FUSE connection $dev"
+		mountpoint -q /sys/fs/fuse/connections || mount -t fusectl fusectl /sys/fs/fuse/connections
+		echo 1 >"/sys/fs/fuse/connections/$dev/abort"
+	fi
+	wait "$pid" 2>/dev/null
+	DAEMON_PID=
+}
 unmount_domain() {
 	"$CAFS" umount "$MNT"
 	# the daemon exits once unmounted; a crash shows in its status
