@@ -90,12 +90,6 @@ int store_sql_error(struct store *s, int rc, const char *what, struct cafs_error
 /* Run one statement without results (schema, pragmas). */
 int store_exec(struct store *s, const char *sql, struct cafs_error *e);
 
-/* Inside store_read_begin(): a caller that did not open the snapshot leaves it open. */
-static inline bool store_in_read_snapshot(const struct store *s)
-{
-	return s->read_snap;
-}
-
 /* Transactions: begin is BEGIN IMMEDIATE at depth 0 and a savepoint-free no-op when nested. */
 int store_txn_begin(struct store *s, struct cafs_error *e);
 int store_txn_commit(struct store *s, struct cafs_error *e);

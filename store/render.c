@@ -663,11 +663,9 @@ static int view_render_snap(struct store *s, const struct store_node *n, char **
 int store_view_render(struct store *s, const struct store_node *n, char **ret, size_t *ret_len,
 		      struct cafs_error *e)
 {
-	bool mine = !store_in_read_snapshot(s);
-	int r;
+	bool mine = store_read_begin(s);
+	int r = view_render_snap(s, n, ret, ret_len, e);
 
-	store_read_begin(s);
-	r = view_render_snap(s, n, ret, ret_len, e);
 	if (mine)
 		store_read_end(s);
 	return r;

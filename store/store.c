@@ -128,12 +128,12 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct cafs_error *e)
 	return st;
 }
 
-void store_read_begin(struct store *s)
+bool store_read_begin(struct store *s)
 {
 	if (s->txn_depth > 0 || s->read_snap || !sqlite3_get_autocommit(s->db))
-		return;
-	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
-		s->read_snap = true;
+		return false;
+	s->read_snap = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	return s->read_snap;
 }
 
 void store_read_end(struct store *s)

@@ -107,10 +107,12 @@ static inline void store_closep(struct store **s)
  * store_read_begin() opens a deferred transaction, so that the queries until store_read_end()
  * share one read lock and one view of the domain instead of taking them one by one. Anything
  * that writes ends the snapshot first (the write and what follows see the latest state), and
- * inside a write transaction both are no-ops. store_read_end() is due after every
- * store_read_begin(); a snapshot must not outlive the request (it holds back checkpoints).
+ * inside a write transaction both are no-ops. store_read_begin() returns whether it opened the
+ * snapshot; the caller that did ends it with store_read_end() (a caller inside someone else's
+ * snapshot leaves it open), and a snapshot must not outlive the request (it holds back
+ * checkpoints).
  */
-void store_read_begin(struct store *s);
+bool store_read_begin(struct store *s);
 void store_read_end(struct store *s);
 
 /* The name written into audit rows as "who" (default "uid:<n>(<user>)"); copied. */

@@ -1177,11 +1177,9 @@ done:
 int store_view_resolve(struct store *s, const char *path, struct store_node *ret,
 		       struct cafs_error *e)
 {
-	bool mine = !store_in_read_snapshot(s);
-	int r;
+	bool mine = store_read_begin(s);
+	int r = view_resolve_snap(s, path, ret, e);
 
-	store_read_begin(s);
-	r = view_resolve_snap(s, path, ret, e);
 	if (mine)
 		store_read_end(s);
 	return r;
@@ -1601,11 +1599,9 @@ int store_view_readdir(struct store *s, const struct store_node *dir,
 		       int (*cb)(void *ctx, const char *name, const struct store_node *child),
 		       void *ctx, struct cafs_error *e)
 {
-	bool mine = !store_in_read_snapshot(s);
-	int r;
+	bool mine = store_read_begin(s);
+	int r = view_readdir_snap(s, dir, cb, ctx, e);
 
-	store_read_begin(s);
-	r = view_readdir_snap(s, dir, cb, ctx, e);
 	if (mine)
 		store_read_end(s);
 	return r;
