@@ -254,6 +254,12 @@ static int lock_key(struct store *s, const char *key)
 	(void)close(dfd);
 	if (fd < 0)
 		return -1;
+	/*
+	 * The wait and the fetch after it can be long, and the caller looks again once it holds
+	 * the lock for what another reader committed meanwhile: a read snapshot would hide that
+	 * (and hold back checkpoints for the whole fetch), so it ends here.
+	 */
+	store_read_end(s);
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR) {
 			(void)close(fd);
