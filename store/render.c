@@ -570,6 +570,7 @@ static int render_pypi_root_cached(struct store *s, int64_t repo, struct sbuf *b
 {
 	struct store_root_index *slot = &s->root_index[0];
 	struct cafs_error ignored;
+	bool own = false; /* slot holds this repository's older page */
 	uint64_t gen = 0;
 	int r;
 
@@ -582,8 +583,12 @@ static int render_pypi_root_cached(struct store *s, int64_t repo, struct sbuf *b
 			sb_add(b, c->data, c->len);
 			return 0;
 		}
-		if (c->repo == repo || c->generation < slot->generation)
+		if (c->repo == repo) {
 			slot = c; /* this repository's old page, else the oldest */
+			own = true;
+		} else if (!own && c->generation < slot->generation) {
+			slot = c;
+		}
 	}
 	r = render_pypi_root(s, repo, b, e);
 	if (r < 0 || !gen || b->oom)
