@@ -787,6 +787,13 @@ static int ingest_fd(struct store *s, int fd, const char *expect_sha256, bool ad
 	}
 	if (adopt && (!S_ISREG(st.st_mode) || st.st_nlink != 0))
 		return -ENOTSUP; /* only a file nobody else can name becomes a blob */
+	if (adopt) {
+		struct stat dir;
+
+		/* a file that cannot be linked there is copied, without being hashed twice */
+		if (s->no_tmpfile || fstat(s->blobs_fd, &dir) < 0 || dir.st_dev != st.st_dev)
+			return -ENOTSUP;
+	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	buf = malloc(CHUNK);
 	if (!buf)
@@ -822,14 +829,21 @@ int store_blob_ingest_fd(struct store *s, int fd, const char *expect_sha256, str
 int store_blob_adopt_fd(struct store *s, int fd, const char *expect_sha256, struct store_blob *ret,
 			struct cafs_error *e)
 {
-	struct cafs_error tmp;
+	struct cafs_error tmp, first;
 	int r;
 
 	if (!e)
 		e = &tmp;
-	r = ingest_fd(s, fd, expect_sha256, true, ret, e);
-	if (r != -ENOTSUP)
+	/* the whole file is hashed and linked, wherever its offset was */
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return cafs_error_set(e, CAFS_IO, errno, "seek: %s", strerror(errno));
+	r = ingest_fd(s, fd, expect_sha256, true, ret, &first);
+	if (r != -ENOTSUP) {
+		if (r < 0)
+			*e = first;
 		return r;
+	}
+	/* a failed link filled @first; the copy's outcome is the answer */
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return cafs_error_set(e, CAFS_IO, errno, "seek: %s", strerror(errno));
 	return ingest_fd(s, fd, expect_sha256, false, ret, e);

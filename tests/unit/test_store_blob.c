@@ -890,7 +890,6 @@ static void test_adopt(void **state)
 	assert_int_equal(blob.st_mode & 07777, 0444);
 	assert_int_equal(blob.st_nlink, 1);
 	assert_blob_bytes(f->s, &b, data, 3 * MIB + 7);
-	assert_int_equal(count_files(f, "tmp"), 0);
 	assert_int_equal(close(fd), 0);
 
 	/* the same bytes again: a dedup hit, the second file is left alone */
@@ -921,7 +920,7 @@ static void test_adopt_falls_back(void **state)
 	struct store_blob b;
 	struct stat named, blob;
 	struct cafs_error e;
-	char rel[64];
+	char rel[64], gone[256];
 	int fd = file_with(f, "named", data, MIB);
 
 	assert_int_equal(fstat(fd, &named), 0);
@@ -940,6 +939,20 @@ static void test_adopt_falls_back(void **state)
 	assert_int_equal(store_blob_adopt_fd(f->s, fd, NULL, &b, &e), 0);
 	assert_blob_bytes(f->s, &b, data, MIB);
 	assert_int_equal(count_files(f, "blobs"), 2);
+	assert_int_equal(close(fd), 0);
+
+	/* on the store's file system with no name left, but not an O_TMPFILE: the link fails */
+	data[2] ^= 1;
+	fd = file_with(f, "gone", data, MIB);
+	assert_int_equal(fstat(fd, &named), 0);
+	(void)snprintf(gone, sizeof(gone), "%s/gone", f->root);
+	assert_int_equal(unlink(gone), 0);
+	assert_int_equal(store_blob_adopt_fd(f->s, fd, NULL, &b, &e), 0);
+	store_blob_relpath(&b, rel, sizeof(rel));
+	assert_int_equal(fstatat(f->s->dir_fd, rel, &blob, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_not_equal(blob.st_ino, named.st_ino);
+	assert_blob_bytes(f->s, &b, data, MIB);
+	assert_int_equal(count_files(f, "blobs"), 3);
 	assert_int_equal(close(fd), 0);
 	/* later ingests still use O_TMPFILE */
 	assert_false(f->s->no_tmpfile);
