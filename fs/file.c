@@ -615,7 +615,7 @@ static int truncate_to(struct fs_ctx *ctx, fuse_ino_t ino, struct fuse_file_info
 	_cleanup_(fs_inode_info_done) struct fs_inode_info info = {0};
 	struct fs_handle *h = fi ? (struct fs_handle *)(uintptr_t)fi->fh : NULL;
 	struct fs_staged *st = h ? h->st : NULL;
-	bool taken = !st;
+	bool taken = !st, writer = false;
 	struct fs_attr a;
 	int r;
 
@@ -623,7 +623,15 @@ static int truncate_to(struct fs_ctx *ctx, fuse_ino_t ino, struct fuse_file_info
 	if (r < 0)
 		return r;
 	if (taken) {
-		r = fs_stage_file_add(ctx->stage, info.path, -1, 0, &st);
+		/*
+		 * As a writer while it truncates, so that an O_TRUNC open cannot truncate the file
+		 * under the copy of its bytes below; when a handle writes there already, that
+		 * open is refused anyway.
+		 */
+		r = fs_stage_file_add(ctx->stage, info.path, -1, FS_STAGE_WRITER, &st);
+		writer = r >= 0;
+		if (r == -EBUSY)
+			r = fs_stage_file_add(ctx->stage, info.path, -1, 0, &st);
 		if (r == -ENOENT) {
 			r = fs_node_at(ctx, info.path, &a, NULL, e);
 			if (r < 0)
@@ -646,6 +654,8 @@ static int truncate_to(struct fs_ctx *ctx, fuse_ino_t ino, struct fuse_file_info
 	}
 	if (r == 0)
 		fs_staged_changed(ctx->stage, st);
+	if (writer)
+		fs_staged_end_write(ctx->stage, st);
 	if (taken)
 		fs_staged_unref(ctx->stage, st);
 	return r;

@@ -62,7 +62,8 @@ struct fs_staged {
 	uint64_t serial;  /* fixed: the identity of the file's inode */
 	unsigned refs;    /* protected by lock: the table's (while in_table) + each holder */
 	unsigned opens;   /* protected by lock: open file handles */
-	unsigned writers; /* protected by lock: of those, the ones open for writing (0 or 1) */
+	unsigned writers; /* protected by lock: handles open for writing, or a truncate by path (0
+			     or 1) */
 	uint64_t wgen;    /* protected by lock: bumped by every change of the bytes */
 	uint64_t pub_gen; /* protected by lock: wgen at the last successful publish */
 	bool settled;     /* protected by lock: a publish was tried, nothing written since */
