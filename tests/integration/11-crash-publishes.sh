@@ -217,7 +217,6 @@ for k in $(seq 1 "$KILLS"); do
 	fi
 	kill_daemon_hard
 	kills=$((kills + 1))
-	grep -q " $MNT " /proc/mounts && { fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT"; }
 	sleep "0.$((RANDOM % 200))"
 	mount_domain $DOM
 	if [ "$k" -eq "$KILLS" ]; then set_gate "$PUBLISHES"; else set_gate "$(target $((k + 2)))"; fi

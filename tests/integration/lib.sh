@@ -63,28 +63,42 @@ mount_domain() { # DOMAIN
 	sed 's/^/# /' "$WORK/daemon.log"
 	exit 1
 }
-# kill_daemon_hard: SIGKILL the daemon and reap it. A daemon killed while a thread of it waits
-# in the kernel (its invalidation thread notifying the kernel of a change waits for a folder's
-# lock, which a lookup in flight holds while it waits for the daemon's answer) cannot finish
-# dying: that thread keeps /dev/fuse open, so the kernel never fails the lookup. After 5 s the
-# mount's FUSE connection is aborted through fusectl, as an administrator would, which fails
-# what waits on it and lets the thread go.
+# kill_daemon_hard: SIGKILL the daemon, reap it and lift its dead mount. A daemon killed while a
+# thread of it waits in the kernel (its invalidation thread notifying the kernel of a change
+# waits for a folder's lock, which a lookup in flight holds while it waits for the daemon's
+# answer) cannot finish dying: that thread keeps /dev/fuse open, so the kernel never fails the
+# lookup. After 5 s the mount's FUSE connection is aborted through fusectl, as an administrator
+# would, which fails what waits on it and lets the thread go; if even that does not free it,
+# the test bails out rather than wait forever.
+daemon_threads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
 kill_daemon_hard() {
 	local pid=$DAEMON_PID dev
-	dev=$(awk -v m="$MNT" '$5 == m { split($3, d, ":"); print d[2] }' /proc/self/mountinfo)
+	[ -n "$pid" ] || { echo "Bail out! kill_daemon_hard: no daemon"; exit 1; }
+	# the top mount on $MNT (a dead one may lie under it)
+	dev=$(awk -v m="$MNT" '$5 == m { split($3, d, ":"); x = d[2] } END { print x }' /proc/self/mountinfo)
 	kill -9 "$pid"
 	for _ in $(seq 1 50); do
 		# the main thread is a zombie at once; the process is gone when its last thread is
-		[ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -le 1 ] && break
+		[ "$(daemon_threads "$pid")" -le 1 ] && break
 		sleep 0.1
 	done
-	if [ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -gt 1 ] && [ -n "$dev" ]; then
-		echo "# the killed daemon is stuck in the kernel: aborting FUSE connection $dev"
+	if [ "$(daemon_threads "$pid")" -gt 1 ]; then
+		echo "# the killed daemon is stuck in the kernel: aborting FUSE connection ${dev:-?}"
 		mountpoint -q /sys/fs/fuse/connections || mount -t fusectl fusectl /sys/fs/fuse/connections
-		echo 1 >"/sys/fs/fuse/connections/$dev/abort"
+		[ -n "$dev" ] && echo 1 >"/sys/fs/fuse/connections/$dev/abort"
+		for _ in $(seq 1 50); do
+			[ "$(daemon_threads "$pid")" -le 1 ] && break
+			sleep 0.1
+		done
+		if [ "$(daemon_threads "$pid")" -gt 1 ]; then
+			echo "Bail out! the killed daemon $pid stays stuck after aborting connection ${dev:-?}"
+			exit 1
+		fi
 	fi
 	wait "$pid" 2>/dev/null
 	DAEMON_PID=
+	grep -q " $MNT " /proc/mounts && { fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT"; }
+	return 0
 }
 unmount_domain() {
 	"$CAFS" umount "$MNT"
