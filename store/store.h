@@ -110,7 +110,7 @@ static inline void store_closep(struct store **s)
  * inside a write transaction both are no-ops. store_read_begin() returns whether it opened the
  * snapshot; the caller that did ends it with store_read_end() (a caller inside someone else's
  * snapshot leaves it open), and a snapshot must not outlive the request (it holds back
- * checkpoints).
+ * checkpoints); an external fetch ends it before it waits for another reader's download.
  */
 bool store_read_begin(struct store *s);
 void store_read_end(struct store *s);
