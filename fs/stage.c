@@ -56,14 +56,15 @@ struct fs_staged {
 	bool dir;         /* fixed */
 	bool private_;    /* protected by lock: a component of path starts with '.' */
 	bool in_table;    /* protected by lock */
-	int fd;           /* file: the temp file, owned, fixed; -1 for a folder */
-	int ref_fd;       /* file: a blob it was copied from by reference, owned; set once */
+	int fd;           /* file: the temp file, owned; -1 for a folder; swapped only by a give,
+			     with io held exclusively (read it with io held) */
+	int ref_fd;       /* file: a blob it was copied from by reference, owned; set by the copy,
+			     replaced only by a give with io held exclusively */
 	bool by_ref;      /* protected by lock: the bytes are ref_fd's, fd is still empty */
 	uint64_t serial;  /* fixed: the identity of the file's inode */
 	unsigned refs;    /* protected by lock: the table's (while in_table) + each holder */
 	unsigned opens;   /* protected by lock: open file handles */
-	unsigned writers; /* protected by lock: handles open for writing, or a truncate by path (0
-			     or 1) */
+	unsigned writers; /* protected by lock: a handle open for writing or a truncate by path */
 	uint64_t wgen;    /* protected by lock: bumped by every change of the bytes */
 	uint64_t pub_gen; /* protected by lock: wgen at the last successful publish */
 	bool settled;     /* protected by lock: a publish was tried, nothing written since */
